@@ -1,0 +1,1 @@
+"""Sibao (四保): the whitelist enterprise operations dispatch platform."""

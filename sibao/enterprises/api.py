@@ -1,0 +1,152 @@
+"""Registry API: thin serializers over the services."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from sibao.core.api import ScopedReadOnlyViewSet, ScopedServiceViewSet
+from sibao.core.errors import ErrorCode, ServiceError
+from sibao.enterprises import services
+from sibao.enterprises.filters import EnterpriseFilter
+from sibao.enterprises.models import Enterprise, SupplyLink
+
+
+class EnterpriseSerializer(serializers.ModelSerializer):
+    region = serializers.CharField(source="region_id")
+    region_name = serializers.CharField(source="region.name", read_only=True)
+
+    class Meta:
+        model = Enterprise
+        fields = [
+            "id",
+            "credit_code",
+            "name",
+            "kind",
+            "sector",
+            "industry_section",
+            "industry_division",
+            "region",
+            "region_name",
+            "address",
+            "output_value",
+            "headcount",
+            "legal_representative",
+            "contact_name",
+            "contact_phone",
+            "city_operation_support",
+            "key_project",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "version", "created_at", "updated_at", "region_name"]
+
+
+class EnterpriseWriteSerializer(serializers.Serializer):
+    """Documents the accepted fields; values are validated by the service (enterprises.rules)."""
+
+    credit_code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField(required=False)
+    sector = serializers.CharField()
+    industry_section = serializers.CharField(required=False)
+    industry_division = serializers.CharField()
+    region = serializers.CharField()
+    address = serializers.CharField(required=False, allow_blank=True)
+    output_value = serializers.CharField()
+    headcount = serializers.CharField()
+    legal_representative = serializers.CharField(required=False, allow_blank=True)
+    contact_name = serializers.CharField(required=False, allow_blank=True)
+    contact_phone = serializers.CharField(required=False, allow_blank=True)
+    city_operation_support = serializers.BooleanField(required=False)
+    key_project = serializers.BooleanField(required=False)
+    version = serializers.IntegerField(required=False, help_text="The version you edited; a newer one is a conflict.")
+
+
+class ImportResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+class EnterpriseViewSet(ScopedServiceViewSet):
+    """Enterprises and projects the caller may see. Create, update (PUT/PATCH) and import."""
+
+    model = Enterprise
+    serializer_class = EnterpriseSerializer
+    filterset_class = EnterpriseFilter
+    http_method_names = ["get", "post", "patch", "put", "head", "options"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("region")
+
+    @extend_schema(request=EnterpriseWriteSerializer, responses={201: EnterpriseSerializer})
+    def create(self, request, *args, **kwargs):
+        enterprise = services.enterprise_create(actor=request.user, data=_plain(request.data))
+        return Response(self.get_serializer(enterprise).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=EnterpriseWriteSerializer, responses=EnterpriseSerializer)
+    def update(self, request, *args, **kwargs):
+        enterprise = self.get_object()
+        data = _plain(request.data)
+        version = data.pop("version", None)
+        enterprise = services.enterprise_update(
+            actor=request.user,
+            enterprise=enterprise,
+            data=data,
+            expected_version=int(version) if str(version or "").isdigit() else None,
+        )
+        return Response(self.get_serializer(enterprise).data)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+        },
+        responses={201: ImportResultSerializer},
+    )
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser], url_path="import")
+    def import_file(self, request):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ServiceError(ErrorCode.INVALID, _("No file was sent."), {"file": [_("This field is required.")]})
+        batch = services.enterprise_import(actor=request.user, upload=upload)
+        data = {f: getattr(batch, f) for f in ImportResultSerializer().fields}
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+def _plain(data) -> dict:
+    """Request data as a plain dict of single values."""
+    if hasattr(data, "dict"):
+        return data.dict()
+    return dict(data)
+
+
+class SupplyLinkSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SupplyLink
+        fields = [
+            "id",
+            "enterprise",
+            "direction",
+            "partner_name",
+            "partner_credit_code",
+            "partner",
+            "partner_region",
+            "is_key",
+            "note",
+        ]
+
+
+class SupplyLinkViewSet(ScopedReadOnlyViewSet):
+    """Supply-chain links of the enterprises the caller may see."""
+
+    model = SupplyLink
+    serializer_class = SupplyLinkSerializer
+    filterset_fields = ["enterprise", "direction", "is_key"]

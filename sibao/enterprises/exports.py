@@ -1,0 +1,31 @@
+"""Rows of the registry's export file and import template (the same columns both ways)."""
+
+from sibao.enterprises.rules import enterprise_columns
+
+
+def _columns():
+    return enterprise_columns(known_region_codes=())
+
+
+def template_rows() -> tuple[list[str], list[list]]:
+    columns = _columns()
+    return [str(c.label) for c in columns], [[c.example for c in columns]]
+
+
+def export_rows(queryset) -> tuple[list[str], list[list]]:
+    """Every visible enterprise in import-file form, so an export re-imports unchanged."""
+    columns = _columns()
+    header = [str(c.label) for c in columns]
+    names = [c.name for c in columns]
+    rows = []
+    for enterprise in queryset.iterator(chunk_size=2000):
+        rows.append([_export_value(enterprise, name) for name in names])
+    return header, rows
+
+
+def _export_value(enterprise, name: str):
+    if name == "region":
+        return enterprise.region_id
+    if name in ("kind", "sector"):
+        return getattr(enterprise, f"get_{name}_display")()
+    return getattr(enterprise, name)

@@ -1,0 +1,16 @@
+"""Root URL configuration."""
+
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from sibao import views as site_views
+
+urlpatterns = [
+    path("", site_views.home, name="home"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("accounts/", include("sibao.accounts.urls")),
+    path("enterprises/", include("sibao.enterprises.urls")),
+    path("imports/", include("sibao.core.urls")),
+    path("audit/", include("sibao.audit.urls")),
+    path("api/v1/", include("sibao.api.urls")),
+]
