@@ -52,6 +52,7 @@ bench: install
 lint: $(STAMP)
 	$(BIN)/ruff check sibao bench
 	$(BIN)/ruff format --check sibao bench
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var/static

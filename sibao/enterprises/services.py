@@ -3,6 +3,7 @@
 import hashlib
 from collections.abc import Mapping
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -10,6 +11,7 @@ from sibao.accounts.roles import Action
 from sibao.audit.services import diff, event_build, event_record, events_record_bulk, snapshot
 from sibao.core.clock import now
 from sibao.core.errors import ErrorCode, ServiceError
+from sibao.core.identifiers import credit_code_compact, credit_code_is_valid
 from sibao.core.models import ImportBatch
 from sibao.core.tabular import ParsedRow, RowError, map_columns, normalise_cell, parse_rows, read_table
 from sibao.enterprises.models import Enterprise, EnterpriseKind, SupplyLink
@@ -155,13 +157,23 @@ def enterprise_update(
 
 @transaction.atomic
 def supply_link_add(*, actor, enterprise: Enterprise, data: Mapping) -> SupplyLink:
-    from sibao.enterprises.forms import SupplyLinkForm
-
-    form = SupplyLinkForm(data)
-    if not form.is_valid():
-        raise ServiceError(ErrorCode.INVALID, _("Some values are not valid."), form.errors)
-    link = form.save(commit=False)
-    link.enterprise = enterprise
+    link = SupplyLink(
+        enterprise=enterprise,
+        direction=normalise_cell(data.get("direction")),
+        partner_name=normalise_cell(data.get("partner_name")),
+        partner_credit_code=credit_code_compact(normalise_cell(data.get("partner_credit_code"))),
+        partner_region_id=normalise_cell(data.get("partner_region")) or None,
+        is_key=str(data.get("is_key", "")).lower() in ("1", "true", "on", "yes", "是"),
+        note=normalise_cell(data.get("note")),
+    )
+    try:
+        link.full_clean(exclude=["partner"], validate_unique=False)
+    except ValidationError as exc:
+        raise ServiceError.from_django_validation(exc) from None
+    if link.partner_credit_code and not credit_code_is_valid(link.partner_credit_code):
+        raise ServiceError(
+            ErrorCode.INVALID, _("Some values are not valid."), {"partner_credit_code": [_("is not a valid code")]}
+        )
     if link.partner_credit_code:
         link.partner = Enterprise.objects.filter(credit_code=link.partner_credit_code).first()
     if SupplyLink.objects.filter(

@@ -1,0 +1,214 @@
+"""Figure: importing the province's registry (csv and xlsx) against the raw driver loading the same rows.
+
+For each format: empty the registry and the audit log, load the rows with the database driver alone
+(sqlite3 `executemany` in one transaction, or psycopg `COPY ... FROM STDIN`), empty again, then import
+the file through `enterprise_import` (reading, validation, permission check per row, the import
+report and one audit event per enterprise included), and finally import the same file again, which
+must change nothing. The figure is the import's rate as a share of the raw rate; the target is 25%.
+"""
+
+import gc
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from django.core.files import File
+from django.db import connection, transaction
+
+from bench.dataset import Dataset
+
+TARGET_RATIO = 0.25
+
+# The stored columns of a registry row, in the order the raw load writes them.
+RAW_COLUMNS = [
+    "credit_code",
+    "name",
+    "kind",
+    "sector",
+    "industry_section",
+    "industry_division",
+    "region_id",
+    "address",
+    "output_value",
+    "headcount",
+    "legal_representative",
+    "contact_name",
+    "contact_phone",
+    "city_operation_support",
+    "key_project",
+    "created_by_id",
+    "created_at",
+    "updated_at",
+    "version",
+]
+
+
+@dataclass
+class Measurement:
+    """One timed run and how it compares with the raw load of the same rows."""
+
+    database: str
+    format: str
+    run: str
+    rows: int
+    seconds: float
+    raw_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds
+
+    @property
+    def raw_rate(self) -> float:
+        return self.rows / self.raw_seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.rate / self.raw_rate
+
+    @property
+    def target_met(self) -> bool:
+        return self.ratio >= TARGET_RATIO
+
+    def as_json(self) -> dict:
+        return {
+            **asdict(self),
+            "rows_per_s": round(self.rate),
+            "raw_rows_per_s": round(self.raw_rate),
+            "ratio": round(self.ratio, 3),
+            "target_ratio": TARGET_RATIO,
+            "target_met": self.target_met,
+        }
+
+
+# --- setup -----------------------------------------------------------------------------------------
+
+
+def make_actor():
+    """A platform administrator for all of Henan: every row passes the per-row permission check."""
+    from sibao.accounts.models import Grant, User
+    from sibao.accounts.roles import Role
+
+    user, _created = User.objects.get_or_create(username="bench_admin_ha", defaults={"display_name": "bench"})
+    user.set_unusable_password()
+    user.save()
+    Grant.objects.get_or_create(user=user, role=Role.ADMIN, region_id="410000", sector="")
+    return user
+
+
+def empty_registry() -> None:
+    """Delete every enterprise and audit event (the log is append-only for the application, not here)."""
+    from sibao.audit.models import Event
+    from sibao.core.models import ImportBatch
+    from sibao.enterprises.models import Enterprise
+
+    with connection.cursor() as cursor:
+        for model in (Event, ImportBatch, Enterprise):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (Event, ImportBatch, Enterprise):
+                cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    gc.collect()
+
+
+# --- the raw load ------------------------------------------------------------------------------------
+
+
+def raw_rows(dataset: Dataset, actor_id: int) -> list[tuple]:
+    """The rows as the driver takes them: typed values, timestamps as the ORM would store them."""
+    from django.utils import timezone
+
+    at = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(at) if connection.vendor == "sqlite" else at
+    extra = {"created_by_id": actor_id, "created_at": stamp, "updated_at": stamp, "version": 1}
+    return [tuple({**row, **extra}[name] for name in RAW_COLUMNS) for row in dataset.rows]
+
+
+def raw_load(rows: list[tuple]) -> float:
+    """Seconds the driver alone takes to insert the rows into the registry table in one transaction."""
+    from sibao.enterprises.models import Enterprise
+
+    table = connection.ops.quote_name(Enterprise._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in RAW_COLUMNS)
+    connection.ensure_connection()
+    driver = connection.connection
+    started = time.perf_counter()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * len(RAW_COLUMNS))
+            driver.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+    seconds = time.perf_counter() - started
+    assert Enterprise.objects.count() == len(rows), "the raw load did not store every row"
+    return seconds
+
+
+# --- the import ---------------------------------------------------------------------------------------
+
+
+def timed_import(path: Path, actor) -> tuple[float, object]:
+    """Seconds `enterprise_import` takes for the file, and the import batch it made."""
+    from sibao.enterprises.services import enterprise_import
+
+    gc.collect()
+    with path.open("rb") as handle:
+        upload = File(handle, name=path.name)
+        started = time.perf_counter()
+        batch = enterprise_import(actor=actor, upload=upload)
+        seconds = time.perf_counter() - started
+    return seconds, batch
+
+
+def check_first_import(batch, rows: int) -> None:
+    """Every row stored, one audit event each, nothing rejected: otherwise the timing means nothing."""
+    from sibao.audit.models import Event
+    from sibao.enterprises.models import Enterprise
+
+    problems = batch.errors[:3]
+    assert batch.rejected == 0 and batch.created == rows, f"created {batch.created}/{rows}; first errors: {problems}"
+    assert Enterprise.objects.count() == rows
+    assert Event.objects.filter(action="enterprise.import_create").count() == rows
+
+
+def check_reimport(batch, rows: int) -> None:
+    """The same file again changes nothing and records nothing."""
+    from sibao.audit.models import Event
+
+    assert (batch.created, batch.updated, batch.unchanged, batch.rejected) == (0, 0, rows, 0), (
+        f"re-import: created {batch.created}, updated {batch.updated}, unchanged {batch.unchanged}, "
+        f"rejected {batch.rejected}"
+    )
+    assert Event.objects.count() == rows
+
+
+def measure_format(dataset: Dataset, file_format: str, actor, log) -> list[Measurement]:
+    """Raw load, import and re-import of one file; the registry is emptied before each load."""
+    count = len(dataset.rows)
+    path = dataset.csv_path if file_format == "csv" else dataset.xlsx_path
+    empty_registry()
+    raw_seconds = raw_load(raw_rows(dataset, actor.pk))
+    log(f"{file_format}: raw load {raw_seconds:.2f} s")
+    empty_registry()
+    seconds, batch = timed_import(path, actor)
+    check_first_import(batch, count)
+    log(f"{file_format}: import {seconds:.2f} s")
+    again, batch = timed_import(path, actor)
+    check_reimport(batch, count)
+    log(f"{file_format}: re-import {again:.2f} s")
+    return [
+        Measurement(connection.vendor, file_format, run, count, secs, raw_seconds)
+        for run, secs in (("import", seconds), ("re-import", again))
+    ]
+
+
+def run(*, dataset: Dataset, formats: list[str], log=print) -> list[Measurement]:
+    actor = make_actor()
+    results = []
+    for file_format in formats:
+        results += measure_format(dataset, file_format, actor, log)
+    empty_registry()
+    return results
