@@ -1,10 +1,11 @@
 """Organisations, users and their role grants."""
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from sibao.accounts.roles import OFFICIAL_ROLES, Role
+from sibao.accounts.roles import OFFICIAL_ROLES, Action, Role, role_allows
 from sibao.core.choices import Sector
 from sibao.regions.models import code_prefix
 
@@ -37,6 +38,31 @@ class Organization(models.Model):
         return self.name
 
 
+class UserQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = Action.MANAGE_USERS) -> "UserQuerySet":
+        """Users placed in a subtree `user` administers: by a grant, their organisation or their enterprise."""
+        from sibao.regions.scoping import user_grants
+
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        condition = Q(pk__in=[])
+        for grant in user_grants(user):
+            if role_allows(grant.role, Action.MANAGE_USERS):
+                prefix = grant.region_prefix
+                condition |= (
+                    Q(grants__region__code__startswith=prefix)
+                    | Q(organization__region__code__startswith=prefix)
+                    | Q(enterprise__region__code__startswith=prefix)
+                )
+        return self.filter(pk__in=self.filter(condition).values("pk"))
+
+
+class SibaoUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
 class User(AbstractUser):
     """A person who signs in: an official of an organisation, or an enterprise's liaison."""
 
@@ -59,9 +85,24 @@ class User(AbstractUser):
         related_name="liaisons",
     )
 
+    objects = SibaoUserManager()
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+    def audit_region_code(self) -> str:
+        places = self.places()
+        return places[0] if places else ""
+
+    def places(self) -> list[str]:
+        """Region codes this user is tied to: grants, organisation, enterprise."""
+        codes = [g.region_id for g in self.grants.all()]
+        if self.organization_id:
+            codes.append(self.organization.region_id)
+        if self.enterprise_id:
+            codes.append(self.enterprise.region_id)
+        return codes
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -5,24 +5,34 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.db.models import Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
-from django_otp.forms import OTPAuthenticationForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from sibao.accounts import services
+from sibao.accounts.forms import GrantForm, PasswordResetForm, UserCreateForm
+from sibao.accounts.models import Grant, Organization, User
+from sibao.accounts.roles import Action
+from sibao.audit.models import Event
 from sibao.core.errors import ErrorCode, ServiceError
+from sibao.core.identifiers import credit_code_compact
+from sibao.core.views import ScopedListView
+from sibao.enterprises.models import Enterprise
+from sibao.regions.scoping import get_visible_or_404, may_create_somewhere, visible_regions
 
 
 class LoginView(auth_views.LoginView):
-    """Password, plus the current TOTP code for users who have a device."""
+    """Username and password. The second factor, where required, is asked for on the next page.
+
+    (django-otp's OTPAuthenticationForm would demand a token from every user, even one without a device.)
+    """
 
     template_name = "accounts/login.html"
-    authentication_form = OTPAuthenticationForm
     redirect_authenticated_user = True
 
 
@@ -41,7 +51,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
-def locked_out(request, credentials=None, *args, **kwargs):
+def locked_out(request, original_response=None, credentials=None):
     """Shown by django-axes after too many failed sign-ins."""
     minutes = int(settings.AXES_COOLOFF_TIME * 60)
     message = _("Too many failed sign-in attempts. Try again in %(minutes)d minutes.") % {"minutes": minutes}
@@ -76,3 +86,114 @@ def two_factor(request):
         context["qr_svg"] = segno.make(device.config_url, error="m").svg_inline(scale=4)
         context["secret"] = device.bin_key.hex()
     return render(request, "accounts/two_factor.html", context)
+
+
+# --- user administration ---------------------------------------------------------------------------
+
+
+class UserListView(ScopedListView):
+    model = User
+    action = Action.MANAGE_USERS
+    template_name = "accounts/user_list.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not may_create_somewhere(request.user, Action.MANAGE_USERS):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        queryset = super().get_queryset().select_related("organization", "enterprise").prefetch_related("grants")
+        query = self.request.GET.get("q", "").strip()
+        if query:
+            queryset = queryset.filter(Q(username__icontains=query) | Q(display_name__icontains=query))
+        return queryset.order_by("username")
+
+
+def _manageable_regions(user):
+    return visible_regions(user).order_by("code")
+
+
+def _manageable_organizations(user):
+    return Organization.objects.filter(region__in=_manageable_regions(user)).order_by("region_id", "name")
+
+
+@login_required
+def user_create(request):
+    if not may_create_somewhere(request.user, Action.MANAGE_USERS):
+        raise Http404
+    form = UserCreateForm(request.POST or None, organizations=_manageable_organizations(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        enterprise = None
+        if data["enterprise_code"]:
+            code = credit_code_compact(data["enterprise_code"])
+            enterprise = Enterprise.objects.visible_to(request.user).filter(credit_code=code).first()
+            if enterprise is None:
+                form.add_error("enterprise_code", _("No enterprise with this credit code in your area."))
+        if form.is_valid():
+            try:
+                user = services.user_create(
+                    actor=request.user,
+                    username=data["username"],
+                    password=data["password"],
+                    display_name=data["display_name"],
+                    phone=data["phone"],
+                    organization=data["organization"],
+                    enterprise=enterprise,
+                )
+            except ServiceError as error:
+                _form_errors(form, error)
+            else:
+                messages.success(request, _("User %(name)s created.") % {"name": user.username})
+                return redirect("accounts:user_detail", pk=user.pk)
+    return render(request, "accounts/user_form.html", {"form": form})
+
+
+def _form_errors(form, error: ServiceError) -> None:
+    for name, msgs in error.fields.items():
+        for message in msgs:
+            form.add_error(name if name in form.fields else None, message)
+    if not error.fields:
+        form.add_error(None, error.message)
+
+
+@login_required
+def user_detail(request, pk: int):
+    target = get_visible_or_404(User, request.user, Action.MANAGE_USERS, pk=pk)
+    grant_form = GrantForm(regions=_manageable_regions(request.user))
+    password_form = PasswordResetForm()
+    if request.method == "POST":
+        operation = request.POST.get("op")
+        try:
+            if operation == "grant_add":
+                grant_form = GrantForm(request.POST, regions=_manageable_regions(request.user))
+                if grant_form.is_valid():
+                    services.grant_add(actor=request.user, user=target, **grant_form.cleaned_data)
+                    messages.success(request, _("Role granted."))
+                    return redirect("accounts:user_detail", pk=target.pk)
+            elif operation == "grant_remove":
+                grant = get_object_or_404(Grant, pk=request.POST.get("grant"), user=target)
+                services.grant_remove(actor=request.user, grant=grant)
+                messages.success(request, _("Role removed."))
+                return redirect("accounts:user_detail", pk=target.pk)
+            elif operation in ("activate", "deactivate"):
+                services.user_set_active(actor=request.user, user=target, active=operation == "activate")
+                return redirect("accounts:user_detail", pk=target.pk)
+            elif operation == "password":
+                password_form = PasswordResetForm(request.POST)
+                if password_form.is_valid():
+                    services.user_set_password(actor=request.user, user=target, **password_form.cleaned_data)
+                    messages.success(request, _("Password set. Tell the user to change it at first sign-in."))
+                    return redirect("accounts:user_detail", pk=target.pk)
+            else:
+                raise Http404
+        except ServiceError as error:
+            messages.error(request, " ".join([error.message, *[m for ms in error.fields.values() for m in ms]]))
+    context = {
+        "target": target,
+        "grants": target.grants.select_related("region"),
+        "grant_form": grant_form,
+        "password_form": password_form,
+        "history": Event.objects.for_object(target)[:50],
+    }
+    return render(request, "accounts/user_detail.html", context)

@@ -32,8 +32,10 @@ def diff(before: dict, after: dict) -> dict:
 
 
 def _region_code(obj) -> str:
-    code = getattr(obj, "region_id", None)
-    return code or ""
+    """The region an event belongs to, for auditors' scoping: `audit_region_code()` or `region_id`."""
+    if hasattr(obj, "audit_region_code"):
+        return obj.audit_region_code() or ""
+    return getattr(obj, "region_id", None) or ""
 
 
 def event_build(*, actor, action: str, obj: models.Model, changes: dict | None = None) -> Event:
