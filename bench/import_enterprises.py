@@ -7,6 +7,7 @@ report and one audit event per enterprise included), and finally import the same
 must change nothing. The figure is the import's rate as a share of the raw rate; the target is 25%.
 """
 
+import cProfile
 import gc
 import time
 from dataclasses import asdict, dataclass
@@ -150,16 +151,27 @@ def raw_load(rows: list[tuple]) -> float:
 # --- the import ---------------------------------------------------------------------------------------
 
 
-def timed_import(path: Path, actor) -> tuple[float, object]:
-    """Seconds `enterprise_import` takes for the file, and the import batch it made."""
+def timed_import(path: Path, actor, profile_to: Path | None = None) -> tuple[float, object]:
+    """Seconds `enterprise_import` takes for the file, and the import batch it made.
+
+    With `profile_to`, the call runs under cProfile and its statistics are saved there (the
+    profiler's overhead then inflates the time).
+    """
     from sibao.enterprises.services import enterprise_import
 
+    profiler = cProfile.Profile() if profile_to else None
     gc.collect()
     with path.open("rb") as handle:
         upload = File(handle, name=path.name)
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         batch = enterprise_import(actor=actor, upload=upload)
+        if profiler:
+            profiler.disable()
         seconds = time.perf_counter() - started
+    if profiler:
+        profiler.dump_stats(profile_to)
     return seconds, batch
 
 
@@ -185,7 +197,7 @@ def check_reimport(batch, rows: int) -> None:
     assert Event.objects.count() == rows
 
 
-def measure_format(dataset: Dataset, file_format: str, actor, log) -> list[Measurement]:
+def measure_format(dataset: Dataset, file_format: str, actor, log, profile_dir: Path | None) -> list[Measurement]:
     """Raw load, import and re-import of one file; the registry is emptied before each load."""
     count = len(dataset.rows)
     path = dataset.csv_path if file_format == "csv" else dataset.xlsx_path
@@ -193,10 +205,14 @@ def measure_format(dataset: Dataset, file_format: str, actor, log) -> list[Measu
     raw_seconds = raw_load(raw_rows(dataset, actor.pk))
     log(f"{file_format}: raw load {raw_seconds:.2f} s")
     empty_registry()
-    seconds, batch = timed_import(path, actor)
+
+    def profile(run: str) -> Path | None:
+        return profile_dir / f"import_enterprises-{connection.vendor}-{file_format}-{run}.prof" if profile_dir else None
+
+    seconds, batch = timed_import(path, actor, profile("import"))
     check_first_import(batch, count)
     log(f"{file_format}: import {seconds:.2f} s")
-    again, batch = timed_import(path, actor)
+    again, batch = timed_import(path, actor, profile("reimport"))
     check_reimport(batch, count)
     log(f"{file_format}: re-import {again:.2f} s")
     return [
@@ -205,10 +221,11 @@ def measure_format(dataset: Dataset, file_format: str, actor, log) -> list[Measu
     ]
 
 
-def run(*, dataset: Dataset, formats: list[str], log=print) -> list[Measurement]:
+def run(*, dataset: Dataset, formats: list[str], log=print, profile_dir: Path | None = None) -> list[Measurement]:
+    """Measure each format; with `profile_dir`, save a cProfile of every import there."""
     actor = make_actor()
     results = []
     for file_format in formats:
-        results += measure_format(dataset, file_format, actor, log)
+        results += measure_format(dataset, file_format, actor, log, profile_dir)
     empty_registry()
     return results

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "sibao.accounts",
     "sibao.audit",
     "sibao.enterprises",
+    "sibao.demo",
     "sibao.api",
 ]
 
@@ -150,6 +151,7 @@ LOCALE_PATHS = [BASE_DIR / "sibao" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["sibao.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

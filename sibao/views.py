@@ -1,11 +1,28 @@
-"""The landing page after sign-in."""
+"""The landing page after sign-in: the user's jurisdiction at a glance and where to go next."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from sibao.accounts.roles import Action
 from sibao.enterprises import selectors
+from sibao.enterprises.models import Enterprise
+from sibao.regions.scoping import may_create_somewhere
 
 
 @login_required
 def home(request):
-    return render(request, "home.html", {"summary": selectors.registry_summary(user=request.user)})
+    user = request.user
+    context = {
+        "summary": selectors.registry_summary(user=user),
+        "grants": user.grants.select_related("region").order_by("region_id", "role"),
+        "own_enterprise": (
+            Enterprise.objects.visible_to(user).select_related("region").filter(pk=user.enterprise_id).first()
+            if user.enterprise_id
+            else None
+        ),
+        "can_create": may_create_somewhere(user, Action.CREATE),
+        "can_import": may_create_somewhere(user, Action.IMPORT),
+        "can_audit": may_create_somewhere(user, Action.AUDIT),
+        "is_verified": user.is_verified() if hasattr(user, "is_verified") else False,
+    }
+    return render(request, "home.html", context)

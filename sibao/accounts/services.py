@@ -1,5 +1,6 @@
 """Writes to accounts: users, grants, two-factor devices, each with its audit event."""
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,6 +18,19 @@ def totp_device_pending(*, user) -> TOTPDevice:
     """The user's unconfirmed authenticator device, created on first visit."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+def two_factor_required(user) -> bool:
+    """Whether this user must show a second factor to sign in (officials, when SIBAO_REQUIRE_2FA is on)."""
+    return bool(settings.SIBAO_REQUIRE_2FA and user.is_authenticated and user.is_official)
+
+
+def totp_verify(*, user, token: str) -> bool:
+    """Whether `token` is the current code of one of the user's confirmed authenticator devices."""
+    token = (token or "").strip()
+    if not token:
+        return False
+    return any(device.verify_token(token) for device in TOTPDevice.objects.filter(user=user, confirmed=True))
 
 
 @transaction.atomic

@@ -22,6 +22,10 @@ _DRF_CODES = {
 }
 
 
+# The challenge of a 401: the API's token scheme.
+CHALLENGE = 'Bearer realm="api"'
+
+
 def _fields(detail) -> dict[str, list[str]]:
     if isinstance(detail, dict):
         return {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
@@ -31,7 +35,10 @@ def _fields(detail) -> dict[str, list[str]]:
 
 
 def error_response(error: ServiceError) -> Response:
-    return Response(error.as_dict(), status=error.http_status)
+    response = Response(error.as_dict(), status=error.http_status)
+    if response.status_code == status.HTTP_401_UNAUTHORIZED:
+        response["WWW-Authenticate"] = CHALLENGE
+    return response
 
 
 def exception_handler(exc, context):
@@ -51,6 +58,10 @@ def exception_handler(exc, context):
     else:
         message, fields = str(exc.detail) if hasattr(exc, "detail") else str(exc), {}
     response.data = {"error": {"code": str(code), "message": message, "fields": fields}}
-    if response.status_code == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in response:
-        response["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        # DRF answers 403 when the first authentication class (the session) has no challenge to offer;
+        # missing or bad credentials are a 401 with the token challenge, whatever the class order.
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+    if response.status_code == status.HTTP_401_UNAUTHORIZED:
+        response["WWW-Authenticate"] = CHALLENGE
     return response

@@ -1,6 +1,6 @@
 """API v1: router, token endpoint, OpenAPI schema and the interactive docs (served locally)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -16,4 +16,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),
+    # Last: any other path under the API answers 404 in the API's error shape.
+    re_path(r"^.*$", views.not_found, name="api-not-found"),
 ]

@@ -1,7 +1,10 @@
-"""Template context shared by every page: the navigation of the modules that exist."""
+"""Template context shared by every page: the navigation of the modules that exist and the user may use."""
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+
+from sibao.accounts.roles import Action
+from sibao.regions.scoping import may_create_somewhere
 
 # (url name, label, icon). A module appears once its URL exists; modules not built are not shown.
 MODULES = [
@@ -14,8 +17,15 @@ MODULES = [
     ("policies:list", _("Policies"), "gift"),
     ("logistics:home", _("Logistics"), "truck"),
     ("dashboard:home", _("One screen"), "chart"),
+    ("accounts:user_list", _("Users"), "user"),
     ("audit:list", _("Audit log"), "book"),
 ]
+
+# Modules shown only to users holding some grant whose role allows the action (superusers always).
+MODULE_ACTIONS = {
+    "audit:list": Action.AUDIT,
+    "accounts:user_list": Action.MANAGE_USERS,
+}
 
 
 def _available_modules() -> list[tuple[str, str, str, str]]:
@@ -28,8 +38,14 @@ def _available_modules() -> list[tuple[str, str, str, str]]:
     return found
 
 
+def _allowed(user, name: str) -> bool:
+    action = MODULE_ACTIONS.get(name)
+    return action is None or may_create_somewhere(user, action)
+
+
 def navigation(request) -> dict:
-    if not getattr(request, "user", None) or not request.user.is_authenticated:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {"nav_modules": []}
     path = request.path
     modules = [
@@ -41,5 +57,6 @@ def navigation(request) -> dict:
             "active": path == url if url == "/" else path.startswith(url),
         }
         for name, label, icon, url in _available_modules()
+        if _allowed(user, name)
     ]
     return {"nav_modules": modules}

@@ -2,6 +2,7 @@
 
 import unicodedata
 
+from django.utils.translation import gettext as _
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -15,9 +16,13 @@ class InvalidIdentifier(ValueError):
     """The identifier is wrong; the message says how."""
 
 
+# Invisible characters that copy-and-paste leaves around a value (BOM, zero-width space and joiners).
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+
+
 def normalise_text(value: str) -> str:
-    """Full-width letters and digits to ASCII, stray spaces removed at both ends (NFKC)."""
-    return unicodedata.normalize("NFKC", value).strip()
+    """Full-width letters and digits to ASCII (NFKC), stray spaces and invisibles removed at both ends."""
+    return unicodedata.normalize("NFKC", value).strip().strip(_INVISIBLE).strip()
 
 
 def credit_code_compact(value: str) -> str:
@@ -28,20 +33,23 @@ def credit_code_validate(value: str) -> str:
     """Return the compact unified social credit code or raise InvalidIdentifier naming the fault."""
     code = credit_code_compact(value)
     if len(code) != 18:
-        raise InvalidIdentifier(f"must have 18 characters, got {len(code)}")
+        raise InvalidIdentifier(_("must have 18 characters, got %(n)d") % {"n": len(code)})
     bad = sorted({c for c in code if c not in _ALPHABET})
     if bad:
-        raise InvalidIdentifier("contains characters not allowed in a credit code: " + " ".join(bad))
+        raise InvalidIdentifier(_("contains characters not allowed in a credit code: %(c)s") % {"c": " ".join(bad)})
     if code[0] not in USCC_AUTHORITIES:
-        raise InvalidIdentifier(f"registration authority {code[0]!r} is not one of 1-9, A, N, Y")
+        raise InvalidIdentifier(_("registration authority %(c)s is not one of 1-9, A, N, Y") % {"c": repr(code[0])})
     if not code[2:8].isdigit():
-        raise InvalidIdentifier("characters 3-8 (the region code) must be digits")
+        raise InvalidIdentifier(_("characters 3-8 (the region code) must be digits"))
     try:
         expected = uscc.calc_check_digit(code[:17])
     except (StdnumError, ValueError):
-        raise InvalidIdentifier("cannot compute the check character") from None
+        raise InvalidIdentifier(_("cannot compute the check character")) from None
     if code[17] != expected:
-        raise InvalidIdentifier(f"check character is {code[17]!r}, expected {expected!r}")
+        raise InvalidIdentifier(
+            _("check character is %(given)s, expected %(expected)s")
+            % {"given": repr(code[17]), "expected": repr(expected)}
+        )
     return code
 
 

@@ -63,16 +63,23 @@ class ParsedRow:
 # --- cells -----------------------------------------------------------------------------------------
 
 
+# Invisible characters that copy-and-paste leaves around cell values (BOM, zero-width space and joiners).
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+
+
 def normalise_cell(value) -> str:
-    """Any cell as text: full-width characters folded to ASCII (NFKC), spaces trimmed."""
-    if value is None:
+    """Any cell as text: full-width characters folded to ASCII (NFKC), spaces and invisibles trimmed."""
+    if type(value) is str:  # csv cells and most workbook cells: skip the checks for other types
+        text = value
+    elif value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = value if isinstance(value, str) else str(value)
+    else:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = value if isinstance(value, str) else str(value)
     if text.isascii():
         return text.strip()
-    return unicodedata.normalize("NFKC", text).strip()
+    return unicodedata.normalize("NFKC", text).strip().strip(_INVISIBLE).strip()
 
 
 def normalise_header(value) -> str:
@@ -99,6 +106,8 @@ def parse_decimal(value: str) -> Decimal:
         raise CellError(_("must not be negative"))
     if number >= Decimal("1e12"):
         raise CellError(_("is too large"))
+    if number.is_zero():
+        return Decimal("0.00")  # "-0" is zero: compare and store it as such
     return number.quantize(Decimal("0.01"))
 
 
@@ -162,9 +171,8 @@ XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf")
 
 
-def read_table(upload) -> tuple[list[str], Iterator[list]]:
-    """Headers and row iterator of an uploaded csv or xlsx file; ServiceError if it is neither."""
-    size = getattr(upload, "size", None)
+def refuse_if_too_large(size: int | None) -> None:
+    """ServiceError (413) when `size` bytes exceed the import limit; callers check before reading anything."""
     limit = settings.SIBAO_IMPORT_MAX_BYTES
     if size is not None and size > limit:
         raise ServiceError(
@@ -172,6 +180,11 @@ def read_table(upload) -> tuple[list[str], Iterator[list]]:
             _("The file is %(size).1f MB; the limit is %(limit)d MB. Split it into smaller files.")
             % {"size": size / 1024 / 1024, "limit": limit // 1024 // 1024},
         )
+
+
+def read_table(upload) -> tuple[list[str], Iterator[list]]:
+    """Headers and row iterator of an uploaded csv or xlsx file; ServiceError if it is neither."""
+    refuse_if_too_large(getattr(upload, "size", None))
     data = upload.read()
     if not data.strip():
         raise ServiceError(ErrorCode.INVALID, _("The file is empty."))
@@ -237,7 +250,7 @@ def map_columns(header: Sequence[str], columns: Sequence[Column]) -> dict[str, i
             duplicate.append(raw)
         else:
             positions[name] = index
-    missing = [c.label for c in columns if c.required and c.name not in positions]
+    missing = [str(c.label) for c in columns if c.required and c.name not in positions]
     problems = {}
     if unknown:
         problems["unknown_columns"] = [", ".join(unknown)]
@@ -263,23 +276,29 @@ def map_columns(header: Sequence[str], columns: Sequence[Column]) -> dict[str, i
 
 def parse_rows(rows: Iterator[list], positions: dict[str, int], columns: Sequence[Column]) -> Iterator[ParsedRow]:
     """Parse each non-empty row; row numbers count the header as row 1, as a spreadsheet shows them."""
-    wanted = [(c, positions[c.name]) for c in columns if c.name in positions]
+    wanted = [c for c in columns if c.name in positions]
+    indexes = [positions[c.name] for c in wanted]
+    parsers = [(c.name, c.parse, c.required, c.label) for c in wanted]
     for number, raw in enumerate(rows, start=2):
-        cells = [normalise_cell(v) for v in raw]
-        if not any(cells):
-            continue
-        parsed = ParsedRow(number=number, values={})
-        for column, index in wanted:
-            text = cells[index] if index < len(cells) else ""
-            if not text:
-                if column.required:
-                    parsed.errors.append(RowError(number, column.label, "", _("is required")))
-                continue
-            try:
-                parsed.values[column.name] = column.parse(text)
-            except CellError as exc:
-                parsed.errors.append(RowError(number, column.label, text, str(exc)))
-        yield parsed
+        texts = _cells_at(raw, indexes)
+        if not any(texts) and not any(normalise_cell(v) for v in raw):
+            continue  # empty, also in columns without a header
+        values, errors = {}, []
+        for (name, parse, required, label), text in zip(parsers, texts, strict=True):
+            if text:
+                try:
+                    values[name] = parse(text)
+                except CellError as exc:
+                    errors.append(RowError(number, label, text, str(exc)))
+            elif required:
+                errors.append(RowError(number, label, "", _("is required")))
+        yield ParsedRow(number, values, errors)
+
+
+def _cells_at(raw: Sequence, indexes: list[int]) -> list[str]:
+    """The normalised text of the cells at `indexes` ("" past the end of a short row)."""
+    width = len(raw)
+    return [normalise_cell(raw[index]) if index < width else "" for index in indexes]
 
 
 # --- writing ---------------------------------------------------------------------------------------

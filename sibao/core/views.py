@@ -2,6 +2,7 @@
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from django.views import generic
 
 from sibao.accounts.roles import Action
@@ -45,7 +46,7 @@ class ScopedDetailView(ScopedMixin, generic.DetailView):
 
 def file_response(content: bytes, filename: str, content_type: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    response["Content-Disposition"] = content_disposition_header(True, filename)  # RFC 6266: non-ASCII names encoded
     return response
 
 

@@ -2,16 +2,19 @@
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from sibao.core.api import ScopedReadOnlyViewSet, ScopedServiceViewSet
+from sibao.accounts.roles import Action
+from sibao.core import tabular
+from sibao.core.api import ScopedServiceViewSet, ScopedViewSetMixin
 from sibao.core.errors import ErrorCode, ServiceError
 from sibao.enterprises import services
 from sibao.enterprises.filters import EnterpriseFilter
-from sibao.enterprises.models import Enterprise, SupplyLink
+from sibao.enterprises.models import Enterprise, LinkDirection, SupplyLink
+from sibao.regions.scoping import get_visible_or_404
 
 
 class EnterpriseSerializer(serializers.ModelSerializer):
@@ -96,12 +99,11 @@ class EnterpriseViewSet(ScopedServiceViewSet):
     def update(self, request, *args, **kwargs):
         enterprise = self.get_object()
         data = _plain(request.data)
-        version = data.pop("version", None)
         enterprise = services.enterprise_update(
             actor=request.user,
             enterprise=enterprise,
             data=data,
-            expected_version=int(version) if str(version or "").isdigit() else None,
+            expected_version=_version(data.pop("version", None)),
         )
         return Response(self.get_serializer(enterprise).data)
 
@@ -113,6 +115,8 @@ class EnterpriseViewSet(ScopedServiceViewSet):
     )
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser], url_path="import")
     def import_file(self, request):
+        # Refuse an oversized upload from its declared length, before the body is received and parsed.
+        tabular.refuse_if_too_large(_declared_length(request) - MULTIPART_OVERHEAD)
         upload = request.FILES.get("file")
         if upload is None:
             raise ServiceError(ErrorCode.INVALID, _("No file was sent."), {"file": [_("This field is required.")]})
@@ -121,11 +125,38 @@ class EnterpriseViewSet(ScopedServiceViewSet):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
+# Room for the multipart boundaries and part headers around an uploaded file.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
 def _plain(data) -> dict:
-    """Request data as a plain dict of single values."""
+    """Request data as a plain dict of single values; anything but an object is refused."""
     if hasattr(data, "dict"):
         return data.dict()
+    if not isinstance(data, dict):
+        raise ServiceError(ErrorCode.INVALID, _("The request body must be an object of field values."))
     return dict(data)
+
+
+def _version(value) -> int | None:
+    """The version the client edited, if it sent one."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        value = "x"
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ServiceError(
+            ErrorCode.INVALID, _("Some values are not valid."), {"version": [_("must be a whole number")]}
+        ) from None
 
 
 class SupplyLinkSerializer(serializers.ModelSerializer):
@@ -144,9 +175,39 @@ class SupplyLinkSerializer(serializers.ModelSerializer):
         ]
 
 
-class SupplyLinkViewSet(ScopedReadOnlyViewSet):
-    """Supply-chain links of the enterprises the caller may see."""
+class SupplyLinkWriteSerializer(serializers.Serializer):
+    """Documents the accepted fields; values are validated by the service."""
+
+    enterprise = serializers.IntegerField()
+    direction = serializers.ChoiceField(choices=LinkDirection.choices)
+    partner_name = serializers.CharField()
+    partner_credit_code = serializers.CharField(required=False, allow_blank=True)
+    partner_region = serializers.CharField(help_text="Division code of the partner's region.")
+    is_key = serializers.BooleanField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class SupplyLinkViewSet(
+    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Supply-chain links of the enterprises the caller may see; add and remove them on enterprises one may change."""
 
     model = SupplyLink
     serializer_class = SupplyLinkSerializer
     filterset_fields = ["enterprise", "direction", "is_key"]
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    @extend_schema(request=SupplyLinkWriteSerializer, responses={201: SupplyLinkSerializer})
+    def create(self, request, *args, **kwargs):
+        data = _plain(request.data)
+        if data.get("enterprise") in (None, ""):
+            raise ServiceError(
+                ErrorCode.INVALID, _("Some values are not valid."), {"enterprise": [_("This field is required.")]}
+            )
+        enterprise = get_visible_or_404(Enterprise, request.user, Action.CHANGE, pk=data["enterprise"])
+        link = services.supply_link_add(actor=request.user, enterprise=enterprise, data=data)
+        return Response(self.get_serializer(link).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        services.supply_link_remove(actor=request.user, link=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

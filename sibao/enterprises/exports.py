@@ -9,7 +9,7 @@ def _columns():
 
 def template_rows() -> tuple[list[str], list[list]]:
     columns = _columns()
-    return [str(c.label) for c in columns], [[c.example for c in columns]]
+    return [str(c.label) for c in columns], [[str(c.example) for c in columns]]
 
 
 def export_rows(queryset) -> tuple[list[str], list[list]]:

@@ -74,8 +74,14 @@ def enterprise_columns(known_region_codes) -> list[Column]:
             aliases=("企业名称", "项目名称"),
             example="郑州示例食品有限公司",
         ),
-        Column("kind", gettext_lazy("Kind"), parse_choice(EnterpriseKind), required=False, example="企业"),
-        Column("sector", gettext_lazy("Sector"), parse_choice(Sector), example="工业生产"),
+        Column(
+            "kind",
+            gettext_lazy("Kind"),
+            parse_choice(EnterpriseKind),
+            required=False,
+            example=EnterpriseKind.ENTERPRISE.label,
+        ),
+        Column("sector", gettext_lazy("Sector"), parse_choice(Sector), example=Sector.INDUSTRY.label),
         Column("industry_section", gettext_lazy("Industry section"), parse_section, required=False, example="C"),
         Column("industry_division", gettext_lazy("Industry division"), parse_division, example="14"),
         Column(

@@ -1,18 +1,36 @@
 """Reads of the registry, always for a requesting user."""
 
+from decimal import Decimal
+
 from django.db.models import Count, Sum
 
 from sibao.audit.models import Event
+from sibao.core.choices import Sector
 from sibao.enterprises.models import Enterprise
 
 
 def registry_summary(*, user) -> dict:
-    """Counts and output of the enterprises the user may see, by sector."""
+    """Counts, output and headcount of the enterprises the user may see, in total and by sector.
+
+    Each sector row carries its label and its share of the total output (percent), in the order of `Sector`.
+    """
     visible = Enterprise.objects.visible_to(user)
-    by_sector = list(
-        visible.values("sector").annotate(count=Count("id"), output=Sum("output_value")).order_by("sector")
+    rows = visible.values("sector").annotate(count=Count("id"), output=Sum("output_value"), headcount=Sum("headcount"))
+    labels = dict(Sector.choices)
+    order = {value: index for index, value in enumerate(Sector.values)}
+    by_sector = sorted(
+        ({**row, "label": labels.get(row["sector"], row["sector"])} for row in rows),
+        key=lambda row: (order.get(row["sector"], len(order)), row["sector"]),
     )
-    return {"total": sum(r["count"] for r in by_sector), "by_sector": by_sector}
+    total_output = sum((row["output"] or Decimal(0) for row in by_sector), Decimal(0))
+    for row in by_sector:
+        row["share"] = float(100 * (row["output"] or 0) / total_output) if total_output else 0.0
+    return {
+        "total": sum(row["count"] for row in by_sector),
+        "total_output": total_output,
+        "total_headcount": sum(row["headcount"] or 0 for row in by_sector),
+        "by_sector": by_sector,
+    }
 
 
 def enterprise_history(*, enterprise: Enterprise):

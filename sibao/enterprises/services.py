@@ -2,22 +2,25 @@
 
 import hashlib
 from collections.abc import Mapping
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from sibao.accounts.roles import Action
-from sibao.audit.services import diff, event_build, event_record, events_record_bulk, snapshot
+from sibao.audit.services import diff, event_build, event_record, snapshot
+from sibao.core.bulk import insert_copies
 from sibao.core.clock import now
 from sibao.core.errors import ErrorCode, ServiceError
 from sibao.core.identifiers import credit_code_compact, credit_code_is_valid
 from sibao.core.models import ImportBatch
-from sibao.core.tabular import ParsedRow, RowError, map_columns, normalise_cell, parse_rows, read_table
+from sibao.core.tabular import CellError, ParsedRow, RowError, map_columns, normalise_cell, parse_rows, read_table
 from sibao.enterprises.models import Enterprise, EnterpriseKind, SupplyLink
 from sibao.enterprises.rules import check_industry, enterprise_columns, parse_credit_code
 from sibao.regions.models import Region
-from sibao.regions.scoping import may_act_at
+from sibao.regions.scoping import may_act_at, may_create_somewhere
 
 # The registry fields every writer may set (credit_code only on creation).
 ENTERPRISE_FIELDS = [
@@ -122,12 +125,47 @@ def enterprise_create(*, actor, data: Mapping) -> Enterprise:
     return enterprise
 
 
+def _require_change(actor, enterprise: Enterprise) -> None:
+    """The actor may change this enterprise where it is now: by a grant there, or as its own liaison."""
+    if not Enterprise.objects.visible_to(actor, Action.CHANGE).filter(pk=enterprise.pk).exists():
+        raise ServiceError(ErrorCode.FORBIDDEN, _("You may not change this enterprise."))
+
+
+def _require_move(actor, region_id: str, sector: str) -> None:
+    """Moving an enterprise to another region or sector needs a grant at the destination."""
+    if not may_act_at(actor, Action.CHANGE, region_id, sector):
+        raise ServiceError(
+            ErrorCode.FORBIDDEN,
+            _("You may not move this enterprise to that region or sector."),
+            {"region": [_("outside your jurisdiction")]},
+        )
+
+
+def _credit_code_unchanged(data: Mapping, current: str) -> None:
+    """The credit code is the key: an update may repeat it (in any spelling) but not change it."""
+    if "credit_code" not in data:
+        return
+    try:
+        given = parse_credit_code(normalise_cell(data["credit_code"]))
+    except CellError as exc:
+        raise ServiceError(ErrorCode.INVALID, _("Some values are not valid."), {"credit_code": [str(exc)]}) from None
+    if given != current:
+        raise ServiceError(
+            ErrorCode.INVALID, _("The credit code cannot be changed."), {"credit_code": [_("cannot be changed")]}
+        )
+
+
 @transaction.atomic
 def enterprise_update(
     *, actor, enterprise: Enterprise, data: Mapping, expected_version: int | None = None
 ) -> Enterprise:
-    """Change some fields. With `expected_version`, refuse if someone else saved in between."""
+    """Change some fields. With `expected_version`, refuse if someone else saved in between.
+
+    Officials may change enterprises where their grants reach, and move them only to places their
+    grants also reach; a liaison may change its own enterprise's details but not its region or sector.
+    """
     locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    _require_change(actor, locked)
     if expected_version is not None and locked.version != expected_version:
         raise ServiceError(
             ErrorCode.CONFLICT,
@@ -138,14 +176,12 @@ def enterprise_update(
             % {"now": locked.version, "had": expected_version},
         )
     values = _clean({k: v for k, v in data.items() if k != "credit_code"}, partial=True)
-    if "credit_code" in data and parse_credit_code(normalise_cell(data["credit_code"])) != locked.credit_code:
-        raise ServiceError(
-            ErrorCode.INVALID, _("The credit code cannot be changed."), {"credit_code": [_("cannot be changed")]}
-        )
+    _credit_code_unchanged(data, locked.credit_code)
     before = snapshot(locked, ENTERPRISE_FIELDS)
     for name, value in values.items():
         setattr(locked, name, value)
-    _require_place(actor, Action.CHANGE, locked.region_id, locked.sector)
+    if (locked.region_id, locked.sector) != (before["region_id"], before["sector"]):
+        _require_move(actor, locked.region_id, locked.sector)
     changes = diff(before, snapshot(locked, ENTERPRISE_FIELDS))
     if not changes:
         return locked
@@ -167,7 +203,7 @@ def supply_link_add(*, actor, enterprise: Enterprise, data: Mapping) -> SupplyLi
         note=normalise_cell(data.get("note")),
     )
     try:
-        link.full_clean(exclude=["partner"], validate_unique=False)
+        link.full_clean(exclude=["partner"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         raise ServiceError.from_django_validation(exc) from None
     if link.partner_credit_code and not credit_code_is_valid(link.partner_credit_code):
@@ -206,31 +242,36 @@ def supply_link_remove(*, actor, link: SupplyLink) -> None:
 
 
 class _ImportPlan:
-    """Sorts parsed rows into new, changed, unchanged and rejected."""
+    """Sorts parsed rows into new (registry values), changed, unchanged and rejected.
 
-    def __init__(self, actor, existing: dict[str, Enterprise]):
+    `existing` maps credit codes already registered to their stored values (`_existing_by_code`).
+    """
+
+    def __init__(self, actor, existing: dict[str, dict]):
         self.actor = actor
         self.existing = existing
-        self.new: list[Enterprise] = []
+        self.new: list[dict] = []
         self.changed: list[tuple[Enterprise, dict]] = []
         self.unchanged = 0
         self.errors: list[RowError] = []
         self.seen: dict[str, int] = {}
         self.fields = [f for f in ENTERPRISE_FIELDS if f != "credit_code"]
+        self._allowed: dict[tuple[str, str], bool] = {}
+
+    def may_import(self, region_id: str, sector: str) -> bool:
+        """The permission check of one row; a file has few (region, sector) pairs, each asked once."""
+        key = (region_id, sector)
+        allowed = self._allowed.get(key)
+        if allowed is None:
+            allowed = self._allowed[key] = may_act_at(self.actor, Action.IMPORT, region_id, sector)
+        return allowed
 
     def add(self, row: ParsedRow) -> None:
-        if row.errors:
-            self.errors.extend(row.errors)
-            return
         values = row.values
-        problem = check_industry(values)
-        if problem:
-            self.errors.append(
-                RowError(row.number, _("Industry section"), values.get("industry_section", ""), problem[1])
-            )
-            return
-        code = values["credit_code"]
+        code = values.get("credit_code")
         if code in self.seen:
+            # A repeat is reported whether or not the first occurrence was stored, so the outcome of a
+            # file does not depend on which of its copies of a row happen to be valid.
             self.errors.append(
                 RowError(
                     row.number,
@@ -239,10 +280,21 @@ class _ImportPlan:
                     _("repeats row %(row)d of this file") % {"row": self.seen[code]},
                 )
             )
+            self.errors.extend(row.errors)
             return
-        self.seen[code] = row.number
+        if code is not None:
+            self.seen[code] = row.number
+        if row.errors:
+            self.errors.extend(row.errors)
+            return
+        problem = check_industry(values)
+        if problem:
+            self.errors.append(
+                RowError(row.number, _("Industry section"), values.get("industry_section", ""), problem[1])
+            )
+            return
         values["region_id"] = values.pop("region")
-        if not may_act_at(self.actor, Action.IMPORT, values["region_id"], values["sector"]):
+        if not self.may_import(values["region_id"], values["sector"]):
             self.errors.append(
                 RowError(
                     row.number,
@@ -254,21 +306,25 @@ class _ImportPlan:
             return
         current = self.existing.get(code)
         if current is None:
-            self.new.append(Enterprise(**{**_DEFAULTS, **values}, created_by=self.actor))
+            self.new.append({**_DEFAULTS, **values})
             return
         self._compare(row, current, values)
 
-    def _compare(self, row: ParsedRow, current: Enterprise, values: dict) -> None:
-        if not may_act_at(self.actor, Action.IMPORT, current.region_id, current.sector):
+    def _compare(self, row: ParsedRow, stored: dict, values: dict) -> None:
+        if not self.may_import(stored["region_id"], stored["sector"]):
             self.errors.append(
                 RowError(
                     row.number,
                     _("Unified social credit code"),
-                    current.credit_code,
+                    stored["credit_code"],
                     _("is registered to an enterprise outside your jurisdiction"),
                 )
             )
             return
+        if all(stored[name] == values[name] for name in self.fields if name in values):
+            self.unchanged += 1  # the common case of a re-import, decided without building the enterprise
+            return
+        current = Enterprise.from_db(Enterprise.objects.db, list(stored), list(stored.values()))
         before = snapshot(current, self.fields)
         for name in self.fields:
             if name in values:
@@ -282,16 +338,80 @@ class _ImportPlan:
             self.unchanged += 1
 
 
-def _existing_by_code(codes: list[str]) -> dict[str, Enterprise]:
+def _existing_by_code(codes: list[str]) -> dict[str, dict]:
+    """The stored registry values (with id and version) of the enterprises with these credit codes.
+
+    A file about as large as the registry is matched in one pass over the registry, cheaper than
+    asking for each of its codes.
+    """
+    stored = Enterprise.objects.order_by().values("id", "version", *ENTERPRISE_FIELDS)
+    if stored.count() <= 2 * len(codes):
+        wanted = set(codes)
+        return {e["credit_code"]: e for e in stored.iterator(chunk_size=5000) if e["credit_code"] in wanted}
     found = {}
     for start in range(0, len(codes), 5000):
         chunk = codes[start : start + 5000]
-        found.update({e.credit_code: e for e in Enterprise.objects.filter(credit_code__in=chunk)})
+        found.update({e["credit_code"]: e for e in stored.filter(credit_code__in=chunk)})
     return found
+
+
+def _ids_by_code(codes: list[str], *, after: int = 0) -> dict[str, int]:
+    """The ids of the enterprises with these codes, looking first among those with an id above `after`."""
+    wanted = set(codes)
+    recent = Enterprise.objects.filter(id__gt=after).order_by().values_list("credit_code", "id")
+    ids = {code: pk for code, pk in recent.iterator(chunk_size=5000) if code in wanted}
+    missing = [code for code in codes if code not in ids]
+    for start in range(0, len(missing), 5000):
+        chunk = missing[start : start + 5000]
+        ids.update(Enterprise.objects.filter(credit_code__in=chunk).order_by().values_list("credit_code", "id"))
+    return ids
+
+
+def _insert_new(actor, new: list[dict]) -> list[tuple[int, str, str]]:
+    """Insert the new enterprises as `bulk_create` would; (id, name, region) of each, in order.
+
+    Ids come from a sequence, so the new rows are read back as those above the highest id before.
+    """
+    if not new:
+        return []
+    last = Enterprise.objects.aggregate(last=Max("id"))["last"] or 0
+    values = itemgetter(*ENTERPRISE_FIELDS)
+    insert_copies(Enterprise(created_by=actor), ENTERPRISE_FIELDS, map(values, new))
+    ids = _ids_by_code([v["credit_code"] for v in new], after=last)
+    return [(ids[v["credit_code"]], v["name"], v["region_id"]) for v in new]
+
+
+# Event fields that differ from one enterprise to the next; the others are the same for a whole import.
+_EVENT_OBJECT_FIELDS = ["object_id", "object_repr", "region_code"]
+
+
+def _record_import_events(
+    actor, action: str, enterprises: list[tuple[int, str, str]], changes: dict | list[dict]
+) -> None:
+    """One audit event per (id, name, region) enterprise, exactly as `event_build` makes it.
+
+    `changes` is one dict for all or one per enterprise. Actor, action, time and request are the same
+    for the whole import, so one event is built and the rest are copies of it.
+    """
+    if not enterprises:
+        return
+    shared = isinstance(changes, dict)
+    pk, name, region_id = enterprises[0]
+    sample = Enterprise(pk=pk, name=name, region_id=region_id)
+    template = event_build(actor=actor, action=action, obj=sample, changes=changes if shared else changes[0])
+    # As event_build: the object's id as text, str(enterprise) (its name) cut to 200, the region code.
+    rows = [(str(pk), name[:200], region_id or "") for pk, name, region_id in enterprises]
+    if shared:
+        insert_copies(template, _EVENT_OBJECT_FIELDS, rows)
+    else:
+        own = [(*row, c) for row, c in zip(rows, changes, strict=True)]
+        insert_copies(template, [*_EVENT_OBJECT_FIELDS, "changes"], own)
 
 
 def enterprise_import(*, actor, upload) -> ImportBatch:
     """Import an xlsx/csv file: every row is stored or reported; the same file twice changes nothing."""
+    if not may_create_somewhere(actor, Action.IMPORT):
+        raise ServiceError(ErrorCode.FORBIDDEN, _("You may not import enterprises."))
     header, rows = read_table(upload)
     columns = enterprise_columns(_region_codes())
     positions = map_columns(header, columns)
@@ -320,16 +440,17 @@ def _store_import(actor, upload, rows: int, plan: _ImportPlan) -> ImportBatch:
             {"row": e.row, "column": str(e.column), "value": e.value, "reason": str(e.reason)} for e in plan.errors
         ],
     )
-    Enterprise.objects.bulk_create(plan.new, batch_size=2000)
+    created = _insert_new(actor, plan.new)
     if plan.changed:
         Enterprise.objects.bulk_update(
             [e for e, _c in plan.changed], [*plan.fields, "version", "updated_at"], batch_size=500
         )
     source = {"import": [None, batch.pk]}
-    events = [event_build(actor=actor, action="enterprise.import_create", obj=e, changes=source) for e in plan.new]
-    events += [
-        event_build(actor=actor, action="enterprise.import_update", obj=e, changes={**c, **source})
-        for e, c in plan.changed
-    ]
-    events_record_bulk(events)
+    _record_import_events(actor, "enterprise.import_create", created, changes=source)
+    _record_import_events(
+        actor,
+        "enterprise.import_update",
+        [(e.pk, e.name, e.region_id) for e, _c in plan.changed],
+        [{**c, **source} for _e, c in plan.changed],
+    )
     return batch

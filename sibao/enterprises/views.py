@@ -15,6 +15,8 @@ from sibao.enterprises import exports, selectors, services
 from sibao.enterprises.filters import EnterpriseFilter
 from sibao.enterprises.forms import EnterpriseForm, ImportForm, SupplyLinkForm
 from sibao.enterprises.models import Enterprise, SupplyLink
+from sibao.enterprises.rules import enterprise_columns
+from sibao.regions.models import Region
 from sibao.regions.scoping import get_visible_or_404, may_create_somewhere, visible_regions
 
 
@@ -51,8 +53,12 @@ class EnterpriseDetailView(ScopedDetailView):
         return context
 
 
-def _editable_regions(user):
-    return visible_regions(user).exclude(level="province").order_by("code")
+def _editable_regions(user, current: str | None = None):
+    """Regions the user may choose; an enterprise's own region is always among them (a liaison has no others)."""
+    regions = visible_regions(user)
+    if current:
+        regions = regions | Region.objects.filter(code=current)
+    return regions.exclude(level="province").order_by("code")
 
 
 @login_required
@@ -79,7 +85,8 @@ def enterprise_edit(request, pk: int):
         "region": enterprise.region_id,
         "version": enterprise.version,
     }
-    form = EnterpriseForm(request.POST or None, initial=initial, regions=_editable_regions(request.user), editing=True)
+    regions = _editable_regions(request.user, current=enterprise.region_id)
+    form = EnterpriseForm(request.POST or None, initial=initial, regions=regions, editing=True)
     if request.method == "POST":
         try:
             services.enterprise_update(
@@ -117,15 +124,15 @@ def _int_or_none(value):
 def enterprise_import(request):
     if not may_create_somewhere(request.user, Action.IMPORT):
         raise Http404
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+    if form.is_bound and form.is_valid():
         try:
             batch = services.enterprise_import(actor=request.user, upload=form.cleaned_data["file"])
         except ServiceError as error:
             form.add_error("file", error.message)
         else:
             return redirect("imports:report", pk=batch.pk)
-    return render(request, "enterprises/import.html", {"form": form})
+    return render(request, "enterprises/import.html", {"form": form, "columns": enterprise_columns(())})
 
 
 @login_required

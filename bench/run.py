@@ -1,0 +1,192 @@
+"""`make bench`: run the benchmarks on a throwaway database and print each figure beside its baseline.
+
+    .venv/bin/python bench/run.py [--rows N] [--only csv|xlsx] [--profile]
+
+By default the run uses a fresh SQLite file (WAL, as production defaults) in a temporary directory.
+With DATABASE_URL set to a PostgreSQL database whose name contains "bench" (for example
+postgres://postgres@127.0.0.1:5432/sibao_bench) the harness creates that database, runs there and
+drops it afterwards. Results are printed as a table and written to bench/out/ as JSON.
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "bench" / "out"
+FORMATS = ["csv", "xlsx"]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="enterprises in the generated file (100000)")
+    parser.add_argument("--only", choices=FORMATS, help="measure one file format only")
+    parser.add_argument(
+        "--profile", action="store_true", help="run each import under cProfile; statistics go to bench/out/*.prof"
+    )
+    args = parser.parse_args(argv)
+    if args.rows < 1:
+        parser.error("--rows must be at least 1")
+    return args
+
+
+def log(message: str) -> None:
+    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- the throwaway database ---------------------------------------------------------------------------
+
+
+class PostgresDatabase:
+    """The bench database named by DATABASE_URL: created before the run and dropped after it."""
+
+    def __init__(self, url: str):
+        import dj_database_url
+
+        config = dj_database_url.parse(url)
+        self.name = config["NAME"]
+        if "bench" not in self.name:
+            raise SystemExit(
+                f"DATABASE_URL names the database {self.name!r}; the bench drops and recreates its database, "
+                "so it only runs on one whose name contains 'bench' (e.g. sibao_bench)."
+            )
+        self.server = {
+            "host": config.get("HOST") or None,
+            "port": config.get("PORT") or None,
+            "user": config.get("USER") or None,
+            "password": config.get("PASSWORD") or None,
+            "dbname": "postgres",
+        }
+
+    def _execute(self, statement: str) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(**self.server, autocommit=True) as server:
+            server.execute(sql.SQL(statement).format(sql.Identifier(self.name)))
+
+    def create(self) -> None:
+        self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        self._execute("CREATE DATABASE {}")
+
+    def drop(self) -> None:
+        self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
+def configure(var_dir: Path) -> PostgresDatabase | None:
+    """Point the settings at the throwaway database; set up Django."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "sibao.settings"
+    os.environ["SIBAO_VAR_DIR"] = str(var_dir)
+    os.environ["SIBAO_DEBUG"] = "0"  # no query log: production behaviour
+    os.environ.setdefault("SIBAO_IMPORT_MAX_MB", "100")  # a 100,000-row csv is about 25 MB
+    database = None
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        database = PostgresDatabase(url)
+        database.create()
+    sys.path.insert(0, str(ROOT))
+
+    import django
+
+    django.setup()
+    return database
+
+
+def prepare_schema() -> None:
+    from django.core.management import call_command
+
+    from sibao.regions.loader import load_divisions
+
+    call_command("migrate", verbosity=0, interactive=False)
+    load_divisions()
+
+
+# --- reporting ----------------------------------------------------------------------------------------
+
+_COLUMNS = [
+    ("database", "{:<10}", lambda m: m.database),
+    ("format", "{:<6}", lambda m: m.format),
+    ("run", "{:<9}", lambda m: m.run),
+    ("rows", "{:>8}", lambda m: f"{m.rows:,}"),
+    ("seconds", "{:>8}", lambda m: f"{m.seconds:.2f}"),
+    ("rows/s", "{:>8}", lambda m: f"{m.rate:,.0f}"),
+    ("raw rows/s", "{:>10}", lambda m: f"{m.raw_rate:,.0f}"),
+    ("ratio", "{:>6}", lambda m: f"{m.ratio:.0%}"),
+    ("target met", "{:<10}", lambda m: ("yes" if m.target_met else "NO") if m.run == "import" else "-"),
+]
+
+
+def print_table(title: str, measurements) -> None:
+    from bench.import_enterprises import TARGET_RATIO
+
+    widths = [len(fmt.format("")) for _name, fmt, _value in _COLUMNS]
+    header = " | ".join(name.ljust(max(w, len(name))) for (name, _f, _v), w in zip(_COLUMNS, widths, strict=True))
+    print(f"\n{title} (target: import at least {TARGET_RATIO:.0%} of the raw driver's rate)")
+    print(header)
+    print("-" * len(header))
+    for m in measurements:
+        cells = [
+            fmt.format(value(m)).ljust(max(w, len(name)))
+            for (name, fmt, value), w in zip(_COLUMNS, widths, strict=True)
+        ]
+        print(" | ".join(cells))
+    print()
+
+
+def write_json(name: str, measurements, args: argparse.Namespace, vendor: str) -> Path:
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    path = OUT_DIR / f"{name}-{vendor}.json"
+    document = {
+        "figure": name,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "rows": args.rows,
+        "results": [m.as_json() for m in measurements],
+    }
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+# --- main ---------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    formats = [args.only] if args.only else FORMATS
+    with tempfile.TemporaryDirectory(prefix="sibao-bench-") as work:
+        work_dir = Path(work)
+        database = configure(work_dir / "var")
+        try:
+            from django.db import connection
+
+            from bench import dataset, import_enterprises
+
+            prepare_schema()
+            log(f"database: {connection.vendor}; generating {args.rows:,} enterprises as {', '.join(formats)}")
+            data = dataset.build(args.rows, work_dir, formats)
+            profile_dir = OUT_DIR if args.profile else None
+            if profile_dir:
+                OUT_DIR.mkdir(parents=True, exist_ok=True)
+                log("profiling: timings include the profiler's overhead")
+            measurements = import_enterprises.run(dataset=data, formats=formats, log=log, profile_dir=profile_dir)
+            print_table("Enterprise import", measurements)
+            path = write_json("import_enterprises", measurements, args, connection.vendor)
+            print(f"written to {path.relative_to(ROOT)}")
+        finally:
+            if database is not None:
+                from django.db import connections
+
+                connections.close_all()
+                database.drop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
