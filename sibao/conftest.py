@@ -5,6 +5,13 @@ import pytest
 from sibao.testing import Cast
 
 
+def pytest_configure(config):
+    """Every test builds users; a fast password hasher keeps the suite quick (never used outside tests)."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _ensure_regions() -> None:
     from sibao.regions.loader import load_divisions
     from sibao.regions.models import Region
@@ -20,17 +27,24 @@ def django_db_setup(django_db_setup, django_db_blocker):
         _ensure_regions()
 
 
-@pytest.fixture(autouse=True)
-def _regions_after_flush(request, django_db_blocker):
-    """Transactional tests empty every table when they end; put the division tree back for the next test."""
-    yield
-    marker = request.node.get_closest_marker("django_db")
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Transactional tests empty every table when they end; put the division tree back for the next test.
+
+    A hook rather than a fixture: it runs after every fixture's teardown, the database flush included,
+    whether the test asked for `transactional_db`, `live_server` or `@pytest.mark.django_db(transaction=True)`.
+    """
+    result = yield
+    marker = item.get_closest_marker("django_db")
     flushed = (marker and marker.kwargs.get("transaction")) or {"transactional_db", "live_server"} & set(
-        request.fixturenames
+        getattr(item, "fixturenames", ())
     )
     if flushed:
-        with django_db_blocker.unblock():
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
             _ensure_regions()
+    return result
 
 
 @pytest.fixture

@@ -173,6 +173,9 @@ SIBAO_IMPORT_MAX_BYTES = env_int("SIBAO_IMPORT_MAX_MB", 25, minimum=1) * 1024 * 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Behind a reverse proxy that appends the client's address to X-Forwarded-For (audit records the client IP).
+SIBAO_TRUST_X_FORWARDED_FOR = env_bool("SIBAO_TRUST_X_FORWARDED_FOR", False)
+
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SESSION_COOKIE_AGE = env_int("SIBAO_SESSION_HOURS", 12, minimum=1) * 3600

@@ -50,6 +50,8 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        # Django's internal manager (refresh, related access) is the append-only one too.
+        base_manager_name = "objects"
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         indexes = [models.Index(fields=["object_type", "object_id", "-at"], name="audit_object_idx")]

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import decimal
+import ipaddress
 from collections.abc import Iterable
 
 from django.db import models
@@ -38,6 +39,14 @@ def _region_code(obj) -> str:
     return getattr(obj, "region_id", None) or ""
 
 
+def _valid_ip(value: str | None) -> str | None:
+    """The address if it is one (the column is typed: PostgreSQL's inet refuses anything else)."""
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
+
+
 def event_build(*, actor, action: str, obj: models.Model, changes: dict | None = None) -> Event:
     info = request_context.current()
     return Event(
@@ -49,7 +58,7 @@ def event_build(*, actor, action: str, obj: models.Model, changes: dict | None =
         object_repr=str(obj)[:200],
         region_code=_region_code(obj),
         changes=changes or {},
-        ip=info.ip if info else None,
+        ip=_valid_ip(info.ip) if info else None,
         request_id=info.request_id if info else "",
     )
 

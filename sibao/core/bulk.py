@@ -64,13 +64,13 @@ def _stored_on_insert(field: models.Field, template: models.Model) -> bool:
 def _converter(field: models.Field) -> Callable | None:
     """How a value of `field` becomes what the driver takes; None where it needs nothing."""
     target = field.target_field if field.is_relation else field
-    if target.get_internal_type() in _PLAIN_TYPES:
+    kind = target.get_internal_type()
+    if kind in _PLAIN_TYPES:
         return None
-
-    def convert(value, field=field):
-        return field.get_db_prep_save(value, connection)
-
-    return convert
+    if kind == "DecimalField":  # what get_db_prep_save does to a Decimal, without re-parsing it
+        adapt, digits, places = connection.ops.adapt_decimalfield_value, field.max_digits, field.decimal_places
+        return lambda value: adapt(value, digits, places)
+    return lambda value: field.get_db_prep_save(value, connection)
 
 
 def _prepare(rows: Iterable[Sequence], converters: list[Callable | None], fixed: tuple) -> list[tuple]:

@@ -15,13 +15,17 @@ _current: contextvars.ContextVar[RequestInfo | None] = contextvars.ContextVar("s
 
 
 def client_ip(request) -> str | None:
-    """The client's address; X-Forwarded-For is trusted only when the deployment says so."""
+    """The client's address; X-Forwarded-For is trusted only when the deployment says so.
+
+    The trusted proxy appends the address it saw, so the last entry is the one to believe: earlier
+    entries come from the client and may be forged.
+    """
     from django.conf import settings
 
     if getattr(settings, "SIBAO_TRUST_X_FORWARDED_FOR", False):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        if forwarded.strip():
+            return forwarded.split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR")
 
 

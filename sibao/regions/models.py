@@ -61,6 +61,10 @@ class Region(models.Model):
         self.prefix = code_prefix(self.code, self.level)
         super().save(*args, **kwargs)
 
+    def audit_region_code(self) -> str:
+        """An event about a region (a mode switch) belongs to that region."""
+        return self.code
+
     @property
     def depth(self) -> int:
         return LEVEL_DEPTH[self.level]

@@ -372,6 +372,19 @@ def test_import_of_a_50_mb_file_is_413(cast, api):
     assert State.now() == before
 
 
+def test_import_of_a_50_mb_file_is_refused_before_the_body_is_parsed(cast, api, monkeypatch):
+    from rest_framework.parsers import MultiPartParser
+
+    def must_not_parse(self, *args, **kwargs):
+        raise AssertionError("an oversized upload must be refused from its declared length")
+
+    monkeypatch.setattr(MultiPartParser, "parse", must_not_parse)
+    content = b"credit_code,name\n" + b"x" * (50 * 1024 * 1024)
+    response = api(cast.dispatcher_gc).post(IMPORT, {"file": raw_file(content, "huge.csv")}, format="multipart")
+    assert_error(response, 413, "file_too_large")
+    assert not ImportBatch.objects.exists()
+
+
 def test_import_just_over_the_limit_is_413(cast, api, settings):
     settings.SIBAO_IMPORT_MAX_BYTES = 1024 * 1024
     content = b"credit_code,name\n" + b"x" * (1024 * 1024)

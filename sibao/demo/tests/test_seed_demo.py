@@ -13,11 +13,6 @@ from sibao.enterprises.models import Enterprise, EnterpriseKind, SupplyLink
 from sibao.regions.models import Region
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def seed_demo(*args) -> str:
     out = StringIO()
     call_command("seed_demo", *args, stdout=out)
