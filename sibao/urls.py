@@ -14,3 +14,5 @@ urlpatterns = [
     path("audit/", include("sibao.audit.urls")),
     path("api/v1/", include("sibao.api.urls")),
 ]
+
+handler500 = "sibao.views.server_error"

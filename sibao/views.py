@@ -1,9 +1,13 @@
 """The landing page after sign-in: the user's jurisdiction at a glance and where to go next."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.defaults import server_error as django_server_error
 
 from sibao.accounts.roles import Action
+from sibao.core.errors import ErrorCode, ServiceError
 from sibao.enterprises import selectors
 from sibao.enterprises.models import Enterprise
 from sibao.regions.scoping import may_create_somewhere
@@ -26,3 +30,11 @@ def home(request):
         "is_verified": user.is_verified() if hasattr(user, "is_verified") else False,
     }
     return render(request, "home.html", context)
+
+
+def server_error(request):
+    """A 500: the API answers in its error shape, pages with the plain 500 page."""
+    if request.path.startswith("/api/"):
+        error = ServiceError(ErrorCode.SERVER_ERROR, _("Something went wrong on our side; it has been logged."))
+        return JsonResponse(error.as_dict(), status=500)
+    return django_server_error(request)

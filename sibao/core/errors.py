@@ -14,6 +14,7 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     UNSUPPORTED_FILE = "unsupported_file"
     FILE_TOO_LARGE = "file_too_large"
+    SERVER_ERROR = "server_error"
 
 
 HTTP_STATUS = {
@@ -27,6 +28,7 @@ HTTP_STATUS = {
     ErrorCode.CONFLICT: 409,
     ErrorCode.LOCKED_OUT: 429,
     ErrorCode.THROTTLED: 429,
+    ErrorCode.SERVER_ERROR: 500,
 }
 
 
