@@ -1,5 +1,7 @@
 """The one settings file: every value comes from the environment and bad values fail at start-up."""
 
+import os
+import re
 import secrets
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from sibao.envconfig import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("SIBAO_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = Path(env_str("SIBAO_VAR_DIR") or BASE_DIR / "var")
 
 SIBAO_ENV = env_choice("SIBAO_ENV", "development", ("development", "test", "production"))
 PRODUCTION = SIBAO_ENV == "production"
@@ -28,22 +30,43 @@ def _secret_key() -> str:
         raise ImproperlyConfigured("SECRET_KEY is required when SIBAO_ENV=production.")
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
+        # Written whole under another name, then linked into place: readable by the owner only, and a
+        # process starting at the same moment either wins or reads the winner's key, never half a file.
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
+        draft = key_file.with_name(f".secret_key.{os.getpid()}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
+    key = key_file.read_text().strip()
+    if not key:
+        raise ImproperlyConfigured(f"{key_file} is empty: delete it to generate a new development SECRET_KEY.")
+    return key
 
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]")
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required when SIBAO_ENV=production: the host names, comma-separated.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+
+def _without_password(url: str) -> str:
+    """The URL as it may appear in an error message."""
+    return re.sub(r"(://[^:/@]*:)[^/]*@", r"\1***@", url)
 
 
 def _database() -> dict:
     url = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'sibao.sqlite3'}"
+    shown = _without_password(url)
     try:
         config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))
     except Exception as exc:  # dj-database-url raises several types for a malformed URL
-        raise ImproperlyConfigured(f"DATABASE_URL={url!r} is invalid: {exc}") from None
+        raise ImproperlyConfigured(f"DATABASE_URL={shown!r} is invalid: {_without_password(str(exc))}") from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
         if config["NAME"] != ":memory:":
             Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +75,7 @@ def _database() -> dict:
             "transaction_mode": "IMMEDIATE",
         }
     elif config["ENGINE"] != "django.db.backends.postgresql":
-        raise ImproperlyConfigured(f"DATABASE_URL={url!r}: only sqlite:// and postgres:// are supported.")
+        raise ImproperlyConfigured(f"DATABASE_URL={shown!r}: only sqlite:// and postgres:// are supported.")
     return config
 
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +21,7 @@ from sibao.accounts.models import Grant, Organization, User
 from sibao.accounts.roles import Action
 from sibao.audit.models import Event
 from sibao.core.errors import ErrorCode, ServiceError
+from sibao.core.forms import show_service_error
 from sibao.core.identifiers import credit_code_compact
 from sibao.core.views import ScopedListView
 from sibao.enterprises.models import Enterprise
@@ -45,8 +47,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("home")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        services.password_changed(actor=self.request.user)
+        with transaction.atomic():  # the new password and its audit event, together or not at all
+            response = super().form_valid(form)
+            services.password_changed(actor=self.request.user)
         messages.success(self.request, _("Your password has been changed."))
         return response
 
@@ -142,19 +145,11 @@ def user_create(request):
                     enterprise=enterprise,
                 )
             except ServiceError as error:
-                _form_errors(form, error)
+                show_service_error(form, error)
             else:
                 messages.success(request, _("User %(name)s created.") % {"name": user.username})
                 return redirect("accounts:user_detail", pk=user.pk)
     return render(request, "accounts/user_form.html", {"form": form})
-
-
-def _form_errors(form, error: ServiceError) -> None:
-    for name, msgs in error.fields.items():
-        for message in msgs:
-            form.add_error(name if name in form.fields else None, message)
-    if not error.fields:
-        form.add_error(None, error.message)
 
 
 @login_required

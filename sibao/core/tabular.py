@@ -6,10 +6,12 @@ store what parses.
 """
 
 import csv
+import gc
 import io
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -58,6 +60,24 @@ class ParsedRow:
     number: int
     values: dict
     errors: list[RowError] = field(default_factory=list)
+
+
+@contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector while a file is imported (usable as a decorator).
+
+    An import builds hundreds of thousands of small objects (cells, rows, values) that live until it
+    ends and form no reference cycles; the collector would walk them over and over for nothing, about
+    a tenth of a large import's time. Reference counting frees memory as usual; the collector resumes
+    afterwards, unless it was already paused.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # --- cells -----------------------------------------------------------------------------------------

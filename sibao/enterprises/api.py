@@ -114,7 +114,7 @@ class EnterpriseViewSet(ScopedServiceViewSet):
         responses={201: ImportResultSerializer},
     )
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser], url_path="import")
-    def import_file(self, request):
+    def import_file(self, request, *args, **kwargs):
         # Refuse an oversized upload from its declared length, before the body is received and parsed.
         tabular.refuse_if_too_large(_declared_length(request) - MULTIPART_OVERHEAD)
         upload = request.FILES.get("file")

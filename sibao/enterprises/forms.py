@@ -40,15 +40,6 @@ class EnterpriseForm(forms.Form):
         if editing:
             self.fields["credit_code"].disabled = True
 
-    def apply_service_errors(self, error) -> None:
-        """Show a ServiceError's per-field messages on this form."""
-        for name, messages in error.fields.items():
-            target = name if name in self.fields else None
-            for message in messages:
-                self.add_error(target, message)
-        if not error.fields:
-            self.add_error(None, error.message)
-
 
 class SupplyLinkForm(forms.ModelForm):
     class Meta:

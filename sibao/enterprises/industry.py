@@ -1,5 +1,6 @@
 """GB/T 4754-2017 industry classification: sections (门类) and the divisions (大类) in each."""
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 # section letter -> (name, first division, last division)
@@ -26,7 +27,8 @@ SECTIONS: dict[str, tuple[str, int, int]] = {
     "T": (_("International organisations"), 97, 97),
 }
 
-SECTION_CHOICES = [(letter, f"{letter} {name}") for letter, (name, _a, _b) in SECTIONS.items()]
+# Lazy, so a label is in the language of the page, not the language active when this module was imported.
+SECTION_CHOICES = [(letter, format_lazy("{} {}", letter, name)) for letter, (name, _a, _b) in SECTIONS.items()]
 
 
 def section_of_division(division: str) -> str | None:

@@ -16,7 +16,16 @@ from sibao.core.clock import now
 from sibao.core.errors import ErrorCode, ServiceError
 from sibao.core.identifiers import credit_code_compact, credit_code_is_valid
 from sibao.core.models import ImportBatch
-from sibao.core.tabular import CellError, ParsedRow, RowError, map_columns, normalise_cell, parse_rows, read_table
+from sibao.core.tabular import (
+    CellError,
+    ParsedRow,
+    RowError,
+    collector_paused,
+    map_columns,
+    normalise_cell,
+    parse_rows,
+    read_table,
+)
 from sibao.enterprises.models import Enterprise, EnterpriseKind, SupplyLink
 from sibao.enterprises.rules import check_industry, enterprise_columns, parse_credit_code
 from sibao.regions.models import Region
@@ -408,6 +417,7 @@ def _record_import_events(
         insert_copies(template, [*_EVENT_OBJECT_FIELDS, "changes"], own)
 
 
+@collector_paused()
 def enterprise_import(*, actor, upload) -> ImportBatch:
     """Import an xlsx/csv file: every row is stored or reported; the same file twice changes nothing."""
     if not may_create_somewhere(actor, Action.IMPORT):

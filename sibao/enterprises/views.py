@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from sibao.accounts.roles import Action
 from sibao.core import tabular
 from sibao.core.errors import ServiceError
+from sibao.core.forms import show_service_error
 from sibao.core.views import CSV, XLSX, ScopedDetailView, ScopedListView, file_response
 from sibao.enterprises import exports, selectors, services
 from sibao.enterprises.filters import EnterpriseFilter
@@ -70,7 +71,7 @@ def enterprise_create(request):
         try:
             enterprise = services.enterprise_create(actor=request.user, data=_posted(request, form))
         except ServiceError as error:
-            form.apply_service_errors(error)
+            show_service_error(form, error)
         else:
             messages.success(request, _("%(name)s has been registered.") % {"name": enterprise.name})
             return redirect("enterprises:detail", pk=enterprise.pk)
@@ -96,7 +97,7 @@ def enterprise_edit(request, pk: int):
                 expected_version=_int_or_none(request.POST.get("version")),
             )
         except ServiceError as error:
-            form.apply_service_errors(error)
+            show_service_error(form, error)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("enterprises:detail", pk=enterprise.pk)

@@ -15,25 +15,32 @@ def read_divisions(path: Path = DIVISIONS_FILE) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
+_FILE_FIELDS = ("name", "level", "kind", "parent_id", "prefix")
+
+
+def _from_file(row: dict) -> dict:
+    return {
+        "name": row["name"],
+        "level": row["level"],
+        "kind": row["kind"],
+        "parent_id": row["parent"] or None,
+        "prefix": code_prefix(row["code"], row["level"]),
+    }
+
+
 @transaction.atomic
 def load_divisions(path: Path = DIVISIONS_FILE) -> int:
-    """Insert missing regions and update names; modes already set are kept. Returns rows read."""
+    """Insert missing regions and bring the others in line with the file; modes already set are kept.
+
+    Returns the number of rows read. Loading the same file again writes nothing.
+    """
     rows = read_divisions(path)
-    existing = set(Region.objects.values_list("code", flat=True))
-    new = [
-        Region(
-            code=row["code"],
-            name=row["name"],
-            level=row["level"],
-            kind=row["kind"],
-            parent_id=row["parent"] or None,
-            prefix=code_prefix(row["code"], row["level"]),
-        )
-        for row in rows
-        if row["code"] not in existing
-    ]
+    existing = {r["code"]: r for r in Region.objects.values("code", *_FILE_FIELDS)}
+    new = [Region(code=row["code"], **_from_file(row)) for row in rows if row["code"] not in existing]
     Region.objects.bulk_create(sorted(new, key=lambda r: len(r.code)), batch_size=500)
     for row in rows:
-        if row["code"] in existing:
-            Region.objects.filter(code=row["code"]).exclude(name=row["name"]).update(name=row["name"])
+        stored = existing.get(row["code"])
+        wanted = _from_file(row)
+        if stored is not None and any(stored[f] != wanted[f] for f in _FILE_FIELDS):
+            Region.objects.filter(code=row["code"]).update(**wanted)
     return len(rows)

@@ -57,7 +57,7 @@ def scope_q(user, spec: ScopeSpec, action: str = Action.VIEW) -> Q:
 
 def may_act_at(user, action: str, region_code: str, sector: str | None = None) -> bool:
     """Whether some grant lets `user` do `action` for a thing at this region (and sector)."""
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_superuser:
         return True
@@ -89,7 +89,7 @@ def visible_regions(user):
     """Regions the user may see: every subtree it has a grant for."""
     from sibao.regions.models import Region
 
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Region.objects.none()
     if user.is_superuser:
         return Region.objects.all()
@@ -101,6 +101,6 @@ def visible_regions(user):
 
 def may_create_somewhere(user, action: str) -> bool:
     """Whether the user holds any grant allowing `action` (to show or hide a button)."""
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return user.is_superuser or any(role_allows(g.role, action) for g in user_grants(user))

@@ -178,6 +178,24 @@ def test_when_the_service_fails_after_the_event_neither_is_kept(monkeypatch, cas
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_password_change_whose_event_fails_is_undone(monkeypatch, cast, login):
+    def failing(**kwargs):
+        raise Boom
+
+    monkeypatch.setattr(account_services, "event_record", failing)
+    client = login(cast.liaison_a)
+    client.raise_request_exception = False
+    new = "Another-pass-2026"
+    response = client.post(
+        "/accounts/password/", {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+    )
+    assert response.status_code == 500
+    cast.liaison_a.refresh_from_db()
+    assert cast.liaison_a.check_password(PASSWORD)
+    assert not Event.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_failing_request_leaves_neither_change_nor_event(monkeypatch, cast, login):
     before = _state(cast.ent_a)
 

@@ -1,5 +1,7 @@
 """The committed division file: what it holds, and that loading it again changes nothing."""
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sibao.regions.loader import load_divisions, read_divisions
@@ -69,14 +71,24 @@ def test_loading_twice_changes_nothing_and_keeps_modes(db):
     assert Region.objects.get(code="410104").mode == Mode.EMERGENCY
 
 
-def test_loading_restores_a_renamed_region_and_adds_a_missing_one(db):
+def test_loading_again_writes_nothing(db):
+    with CaptureQueriesContext(connection) as queries:
+        load_divisions()
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert writes == []
+
+
+def test_loading_restores_a_changed_region_and_adds_a_missing_one(db):
     Region.objects.filter(code="410103").update(name="旧名")
+    Region.objects.filter(code="410871").update(kind=Kind.ADMIN, parent_id="410100")
     street = Region.objects.get(code="410104012")
     street.delete()
 
     load_divisions()
 
     assert Region.objects.get(code="410103").name == "二七区"
+    zone = Region.objects.get(code="410871")
+    assert (zone.kind, zone.parent_id) == (Kind.PARK, "410800")
     restored = Region.objects.get(code="410104012")
     assert (restored.name, restored.parent_id, restored.prefix) == ("金岱街道", "410104", "410104012")
 

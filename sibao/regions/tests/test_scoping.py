@@ -106,6 +106,9 @@ def test_nobody_else_sees_anything(world):
     inactive.is_active = False
     inactive.save()
     assert names(inactive) == set()
+    assert not may_act_at(inactive, Action.VIEW, GUANCHENG_STREET, "industry")
+    assert not may_create_somewhere(inactive, Action.CREATE)
+    assert not visible_regions(inactive).exists()
 
 
 def test_roles_limit_actions(world):

@@ -1,0 +1,464 @@
+"""The outsider walk: every URL of the project, every method, as people who have no business there.
+
+Every URL pattern the project routes (pages, the API router, any app added later) is requested with
+its kwargs pointing at things of Guancheng and of enterprise A, with GET, POST, PUT, PATCH and DELETE,
+as an anonymous visitor, liaisons of other enterprises and officials of other places. Each answer
+must be a refusal (404, 403, 405; a sign-in redirect or 401 for the anonymous) or, on a list or form
+without a kwarg, a page that shows none of Guancheng's rows; and after every request the database must
+be as it was (row counts of every model, and the rows of the Guancheng objects used).
+
+The insider (Guancheng's dispatcher) then GETs the same URLs and must get 200, so the walk is known
+to reach real, visible objects and not to pass by refusing everything.
+
+A URL the walk cannot fill in fails it, naming the URL and the kwarg: extend KWARG_OBJECTS or
+OBJECT_FOR_MODEL below when you add one.
+
+Static files are served by WhiteNoise's middleware, not by a URL pattern, so they are not walked.
+"""
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.apps import apps
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.urls.exceptions import Resolver404
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.views import APIView
+
+from sibao.accounts.models import Grant, User
+from sibao.accounts.roles import Role
+from sibao.audit.services import event_record
+from sibao.core.models import ImportBatch
+from sibao.enterprises.models import Enterprise, SupplyLink
+from sibao.testing import ERQI, GUANCHENG, GUANCHENG_STREET, credit_code, make_organization, make_user
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Also tried: a list asked for Guancheng's rows by filter, and an API write sent as JSON as well as a form.
+FILTERED_GET = "GET?filtered"
+JSON_POST = "POST(json)"
+
+# Routes open to everybody, and why. They are still walked: they must show no row and change nothing.
+PUBLIC = {
+    "accounts:login": "the sign-in page itself",
+    "set_language": "switches the interface language in a cookie; reads and writes no row",
+    "api-token": "exchanges a password for an API token; failures count towards the lockout",
+    "api-schema": "the OpenAPI description: the shape of the API, no rows",
+    "api-docs": "the interactive API docs, a page that loads the schema",
+}
+
+# Rows a route may add even for a refused outsider, and why.
+MAY_RECORD = {
+    "accounts:login": ("axes", "a failed sign-in is recorded for the lockout"),
+    "api-token": ("axes", "a failed token request is recorded for the lockout"),
+}
+
+# Paths to request for patterns whose own text is not a path (a catch-all), and why.
+SAMPLE_PATHS = {
+    "api-not-found": ("/api/v1/no-such-route/", "the API's catch-all: any path no other route takes"),
+}
+
+# The insider of a route, where it is not the dispatcher: the routes need a role the dispatcher lacks.
+INSIDERS = {
+    "accounts:user_list": "admin_gc",  # user administration is for administrators
+    "accounts:user_create": "admin_gc",
+    "accounts:user_detail": "admin_gc",
+    "audit:list": "auditor_gc",  # the audit log is for auditors
+}
+# What the insider gets where it is not 200, and why.
+INSIDER_STATUS = {
+    "accounts:login": (302, "a signed-in user is sent on from the sign-in page"),
+    "set_language": (302, "the language is switched by a POST; a GET only goes back"),
+    "api-not-found": (404, "the catch-all has nothing to show to anybody"),
+}
+
+# kwarg -> the Guancheng object (an attribute of the world) or value, per URL name.
+KWARG_OBJECTS: dict[str, dict[str, str]] = {
+    "enterprises:edit": {"pk": "ent_a"},
+    "enterprises:link_add": {"pk": "ent_a"},
+    "enterprises:link_remove": {"pk": "ent_a", "link_pk": "link_a"},
+    "imports:report": {"pk": "batch"},
+    "imports:errors": {"pk": "batch", "fmt": "=csv"},
+    "accounts:user_detail": {"pk": "street_gc"},
+}
+# For class-based views and API viewsets, `pk` is the Guancheng object of the view's model.
+OBJECT_FOR_MODEL = {Enterprise: "ent_a", SupplyLink: "link_a", ImportBatch: "batch", User: "street_gc"}
+# kwargs that choose a representation, not an object.
+PLAIN_KWARGS = {"format": "json"}
+
+OUTSIDERS = [
+    None,  # anonymous
+    "liaison_b",  # liaison of another Guancheng enterprise
+    "liaison_jz",  # liaison of a Jiaozuo enterprise
+    "official_erqi",  # dispatcher of another district of the same city
+    "dispatcher_jz",  # dispatcher of another city
+    "admin_erqi",  # administrator (every action, user administration, audit) of another district
+    "commerce_gc",  # Guancheng official of another sector than enterprise A's
+    "checkpoint_gc",  # a Guancheng role that may do nothing with the registry
+]
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str
+    name: str
+    callback: Callable
+    kwargs: tuple[str, ...]
+
+    @property
+    def view(self):
+        return getattr(self.callback, "cls", None) or getattr(self.callback, "view_class", None)
+
+    @property
+    def model(self):
+        view = self.view
+        model = getattr(view, "model", None)
+        return model or getattr(getattr(view, "queryset", None), "model", None)
+
+    @property
+    def object_kwargs(self) -> tuple[str, ...]:
+        return tuple(k for k in self.kwargs if k not in PLAIN_KWARGS)
+
+
+def collect_routes(resolver=None, prefix: str = "", namespaces: tuple[str, ...] = (), kwargs=()) -> list[Route]:
+    """Every URL pattern under the resolver, with its full text, qualified name and kwarg names."""
+    resolver = resolver or get_resolver()
+    found = []
+    for entry in resolver.url_patterns:
+        names = tuple(entry.pattern.regex.groupindex)
+        if entry.pattern.regex.groups > len(names):
+            names += ("<unnamed group>",)
+        if isinstance(entry, URLResolver):
+            found += collect_routes(
+                entry,
+                prefix + str(entry.pattern),
+                namespaces + ((entry.namespace,) if entry.namespace else ()),
+                kwargs + names,
+            )
+        elif isinstance(entry, URLPattern):
+            name = ":".join((*namespaces, entry.name)) if entry.name else ""
+            found.append(Route(prefix + str(entry.pattern), name, entry.callback, kwargs + names))
+    return found
+
+
+def kwarg_value(route: Route, kwarg: str, world) -> str:
+    """The value standing for a Guancheng object (or a representation) in this route's kwarg."""
+    named = KWARG_OBJECTS.get(route.name, {})
+    if kwarg in named:
+        target = named[kwarg]
+        return target[1:] if target.startswith("=") else str(getattr(world, target).pk)
+    if kwarg == "pk" and route.model in OBJECT_FOR_MODEL:
+        return str(getattr(world, OBJECT_FOR_MODEL[route.model]).pk)
+    if kwarg in PLAIN_KWARGS:
+        return PLAIN_KWARGS[kwarg]
+    raise LookupError(
+        f"URL {route.route!r} (name {route.name!r}): the outsider walk does not know which Guancheng object the "
+        f"kwarg {kwarg!r} stands for. Add it to KWARG_OBJECTS (or OBJECT_FOR_MODEL) in "
+        "sibao/tests/test_outsider_walk.py."
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    route: Route
+    url: str
+
+
+def plan(world, resolver=None) -> tuple[list[Step], list[str]]:
+    """The URL to request for every route, and every route the walk cannot fill in."""
+    steps, problems = [], []
+    for route in collect_routes(resolver):
+        if not route.name:
+            problems.append(f"URL {route.route!r} has no name: name it so the outsider walk can build and list it.")
+            continue
+        if route.name in SAMPLE_PATHS:
+            steps.append(Step(route, SAMPLE_PATHS[route.name][0]))
+            continue
+        try:
+            values = {kwarg: kwarg_value(route, kwarg, world) for kwarg in route.kwargs}
+        except LookupError as error:
+            problems.append(str(error))
+            continue
+        try:
+            url = reverse(route.name, kwargs=values, urlconf=getattr(resolver, "urlconf_name", None))
+            match = resolve(url, urlconf=getattr(resolver, "urlconf_name", None))
+        except (NoReverseMatch, Resolver404) as error:
+            problems.append(f"URL {route.route!r} (name {route.name!r}) cannot be built with {values}: {error}")
+            continue
+        if match.func is not route.callback or set(match.kwargs) != set(route.kwargs):
+            problems.append(
+                f"URL {route.route!r} (name {route.name!r}): the built path {url!r} reaches another route "
+                f"({match.route!r}); add a sample path to SAMPLE_PATHS."
+            )
+            continue
+        steps.append(Step(route, url))
+    return steps, problems
+
+
+# --- the world: Guancheng's things and the people around them --------------------------------------------
+
+
+@pytest.fixture
+def world(cast):
+    cast.ent_a.contact_phone = "13912345678"
+    cast.ent_a.save()
+    cast.link_a = SupplyLink.objects.create(
+        enterprise=cast.ent_a, direction="supplier", partner_name="甲方关键原料供应商", partner_region_id="410102"
+    )
+    cast.batch = ImportBatch.objects.create(
+        kind="enterprises",
+        actor=cast.dispatcher_gc,
+        filename="管城甲导入批次.xlsx",
+        sha256="0" * 64,
+        rows=2,
+        rejected=1,
+        errors=[{"row": 3, "column": "统一社会信用代码", "value": cast.ent_a.credit_code, "reason": "重复"}],
+    )
+    cast.org_gc = make_organization("管城回族区工业和信息化局", region=GUANCHENG, sector="industry")
+    cast.admin_erqi = make_user("admin_erqi", role=Role.ADMIN, region=ERQI)
+    cast.checkpoint_gc = cast.checkpoint
+    event_record(actor=cast.dispatcher_gc, action="enterprise.update", obj=cast.ent_a, changes={"headcount": [1, 2]})
+    cast.markers = [
+        cast.ent_a.name,
+        cast.ent_a.credit_code,
+        cast.ent_a.contact_phone,
+        cast.link_a.partner_name,
+        cast.batch.filename,
+        cast.street_gc.username,
+    ]
+    return cast
+
+
+def attack(world) -> dict:
+    """What an outsider sends: a write of every kind, aimed at Guancheng and enterprise A (none of the markers)."""
+    return {
+        # an enterprise registered in (or an edit moving into) Guancheng
+        "credit_code": credit_code(GUANCHENG),
+        "name": "外来写入有限公司",
+        "kind": "enterprise",
+        "sector": "industry",
+        "industry_section": "C",
+        "industry_division": "14",
+        "region": GUANCHENG_STREET,
+        "output_value": "99999",
+        "headcount": "999",
+        "version": str(world.ent_a.version),
+        # a supply link on enterprise A
+        "enterprise": str(world.ent_a.pk),
+        "direction": "customer",
+        "partner_name": "外来客户",
+        "partner_region": GUANCHENG,
+        # a user tied to Guancheng, a role granted in Guancheng
+        "username": "made_by_outsider",
+        "password": "Outsider-pass-2026",
+        "organization": str(world.org_gc.pk),
+        "enterprise_code": world.ent_a.credit_code.lower(),
+        "op": "grant_add",
+        "role": Role.ADMIN,
+        "grant": str(world.street_gc.grants.first().pk),
+        # a second factor
+        "token": "123456",
+    }
+
+
+# --- what "nothing changed" means ---------------------------------------------------------------------
+
+
+def _count_everything_sql(walker_id, ignore_app: str | None) -> tuple[str, list]:
+    quote = connection.ops.quote_name
+    parts, params = [], []
+    for model in apps.get_models():
+        if model is Session:
+            continue  # signing in and out changes the walker's own session, nobody else's
+        if model._meta.app_label == ignore_app:
+            continue
+        table = quote(model._meta.db_table)
+        if model is TOTPDevice:
+            # The walker may open its own two-factor set-up, which prepares a device for the walker.
+            parts.append(f"(SELECT COUNT(*) FROM {table} WHERE {quote('user_id')} <> %s)")
+            params.append(walker_id or 0)
+        else:
+            parts.append(f"(SELECT COUNT(*) FROM {table})")
+    return "SELECT " + ", ".join(parts), params
+
+
+def snapshot(world, walker, route: "Route") -> tuple:
+    ignore_app = MAY_RECORD.get(route.name, (None,))[0]
+    sql, params = _count_everything_sql(walker.pk if walker else None, ignore_app)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        counts = cursor.fetchone()
+    rows = (
+        list(Enterprise.objects.filter(pk=world.ent_a.pk).values()),
+        list(SupplyLink.objects.filter(pk=world.link_a.pk).values()),
+        list(ImportBatch.objects.filter(pk=world.batch.pk).values()),
+        list(User.objects.filter(pk=world.street_gc.pk).values()),
+        sorted(Grant.objects.filter(user=world.street_gc).values_list("role", "region_id", "sector")),
+    )
+    return counts, rows
+
+
+def body_text(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if content[:4] == b"PK\x03\x04":  # xlsx: read the XML inside
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            content = b"".join(archive.read(name) for name in archive.namelist())
+    return content.decode("utf-8", errors="replace")
+
+
+def leaked(text: str, markers: list[str]) -> list[str]:
+    return [m for m in markers if m in text or json.dumps(m)[1:-1] in text]
+
+
+def methods_for(route: Route) -> tuple[str, ...]:
+    extra = () if route.object_kwargs else (FILTERED_GET,)
+    if route.view is not None and issubclass(route.view, APIView):
+        extra += (JSON_POST,)
+    return METHODS + extra
+
+
+def send(client, method: str, url: str, data: dict, world):
+    if method == "GET":
+        return client.get(url)
+    if method == FILTERED_GET:
+        return client.get(url, {"enterprise": world.ent_a.pk, "region": GUANCHENG_STREET, "sector": "industry"})
+    if method == "POST":
+        return client.post(url, data)
+    if method == JSON_POST:
+        return client.post(url, json.dumps(data), content_type="application/json")
+    return client.generic(method, url, json.dumps(data), content_type="application/json")
+
+
+def allowed(response) -> set[str]:
+    return {m.strip().upper() for m in response.get("Allow", "").split(",") if m.strip()}
+
+
+def verdict(step: Step, method: str, response, walker, markers) -> str | None:
+    """Why this answer is wrong for an outsider, or None."""
+    status = response.status_code
+    route = step.route
+    if status >= 500:
+        return f"answered {status}"
+    if status == 405:
+        verb = method.partition("?")[0].partition("(")[0]
+        return None if verb not in allowed(response) else f"405 while allowing {verb}"
+    found = leaked(body_text(response), markers) if status < 300 or status >= 400 else []
+    if found:
+        return f"answered {status} showing Guancheng data {found}"
+    if 300 <= status < 400 and leaked(response["Location"], markers):
+        return f"redirected to {response['Location']}"
+    public = route.name in PUBLIC
+    if walker is None and not public:
+        if status in (401, 403, 404):
+            return None
+        if 300 <= status < 400 and response["Location"].startswith("/accounts/login/"):
+            return None
+        return f"answered the anonymous {status}" + (f" -> {response['Location']}" if status < 400 else "")
+    if route.object_kwargs and not public:
+        return None if status in (403, 404) else f"answered {status} on an object of Guancheng"
+    return None
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS, ids=lambda name: name or "anonymous")
+def test_outsiders_are_refused_everywhere_and_change_nothing(world, client, outsider):
+    steps, problems = plan(world)
+    assert not problems, "\n".join(problems)
+    walker = getattr(world, outsider) if outsider else None
+    payload = attack(world)
+    failures = []
+    requests = expected = 0
+    for step in steps:
+        for method in methods_for(step.route):
+            expected += 1
+            if walker is not None and "_auth_user_id" not in client.session:
+                client.force_login(walker)  # again, after the walk signed it out
+            before = snapshot(world, walker, step.route)
+            try:
+                response = send(client, method, step.url, payload, world)
+            except Exception as error:  # a crash is a finding too; keep walking
+                failures.append(f"{method} {step.url} [{step.route.name}]: raised {error!r}")
+                continue
+            requests += 1
+            problem = verdict(step, method, response, walker, world.markers)
+            if problem:
+                failures.append(f"{method} {step.url} [{step.route.name}]: {problem}")
+            if snapshot(world, walker, step.route) != before:
+                failures.append(f"{method} {step.url} [{step.route.name}]: changed the database")
+    assert requests == expected - sum("raised" in f for f in failures)
+    assert not failures, f"{outsider or 'anonymous'}:\n" + "\n".join(failures)
+
+
+def test_the_insider_reaches_every_get_route(world, client):
+    """Not vacuous: Guancheng's own officials get 200 where outsiders were refused."""
+    steps, problems = plan(world)
+    assert not problems, "\n".join(problems)
+    failures = []
+    for step in steps:
+        name = step.route.name
+        client.force_login(getattr(world, INSIDERS.get(name, "dispatcher_gc")))
+        try:
+            response = client.get(step.url)
+        except Exception as error:
+            failures.append(f"GET {step.url} [{name}]: raised {error!r}")
+            continue
+        status = response.status_code
+        if status == 405 and "GET" not in allowed(response):
+            continue  # a route for writes only
+        expected = INSIDER_STATUS.get(name, (200,))[0]
+        if status != expected:
+            failures.append(f"GET {step.url} [{name}]: insider got {status}, expected {expected}")
+            continue
+        if status == 200 and step.route.object_kwargs and not leaked(body_text(response), world.markers):
+            failures.append(f"GET {step.url} [{name}]: the page shows nothing of the Guancheng object it is about")
+    assert not failures, "\n".join(failures)
+
+
+def test_the_walk_covers_the_api_and_every_app():
+    routes = collect_routes()
+    names = {route.name for route in routes}
+    assert {"enterprise-list", "enterprise-detail", "supply-link-detail", "api-root"} <= names
+    assert {"enterprises:detail", "imports:report", "audit:list", "accounts:user_detail", "home"} <= names
+    assert any(route.kwargs == ("pk", "format") for route in routes)  # the API's format-suffix routes
+    assert set(PUBLIC) <= names
+    assert set(KWARG_OBJECTS) <= names, "KWARG_OBJECTS names a URL that no longer exists"
+    assert set(INSIDERS) | set(INSIDER_STATUS) | set(SAMPLE_PATHS) | set(MAY_RECORD) <= names
+    assert not any(route.route.startswith("static/") for route in routes)
+
+
+# --- the walk notices what it cannot walk ---------------------------------------------------------------
+
+
+def _view(request, **kwargs):
+    return None
+
+
+class _Urlconf:
+    from django.urls import include, path
+
+    urlpatterns = [
+        path("things/", _view, name="things"),
+        path("things/<int:thing_pk>/", _view, name="thing"),
+        path("parts/<int:pk>/", _view, name="part"),
+        path("unnamed/", _view),
+        path("nested/", include(([path("<slug:slug>/", _view, name="leaf")], "nest"))),
+    ]
+
+
+def test_a_new_url_with_an_unknown_kwarg_fails_the_walk_naming_the_url_and_the_kwarg(world, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sibao_walk_probe_urls", _Urlconf)
+    resolver = get_resolver("sibao_walk_probe_urls")
+    steps, problems = plan(world, resolver)
+    assert [step.url for step in steps] == ["/things/"]
+    text = "\n".join(problems)
+    assert len(problems) == 4, text
+    assert "'things/<int:thing_pk>/'" in text and "'thing_pk'" in text
+    assert "'parts/<int:pk>/'" in text and "'pk'" in text
+    assert "'nested/<slug:slug>/'" in text and "'slug'" in text and "nest:leaf" in text
+    assert "'unnamed/' has no name" in text
