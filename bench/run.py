@@ -26,7 +26,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="enterprises in the generated file (100000)")
     parser.add_argument("--only", choices=FORMATS, help="measure one file format only")
-    parser.add_argument("--repeat", type=int, default=2, help="attempts of each measurement; the best one counts (2)")
+    parser.add_argument("--repeat", type=int, default=3, help="attempts of each measurement; the best one counts (3)")
     parser.add_argument(
         "--profile", action="store_true", help="run each import under cProfile; statistics go to bench/out/*.prof"
     )

@@ -163,6 +163,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "sibao.accounts.views.locked_out"
 AXES_VERBOSE = False
+# The client address as the audit log records it (X-Forwarded-For only behind a trusted proxy).
+AXES_CLIENT_IP_CALLABLE = "sibao.core.request_context.client_ip"
 
 # Two-factor sign-in (TOTP) is required for official roles in production.
 SIBAO_REQUIRE_2FA = env_bool("SIBAO_REQUIRE_2FA", PRODUCTION)

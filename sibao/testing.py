@@ -40,10 +40,18 @@ def make_enterprise(*, region: str = GUANCHENG_STREET, sector: str = "industry",
     return Enterprise.objects.create(**values)
 
 
-def make_user(username: str, *, role: str | None = None, region: str | None = None, sector: str = "",
-              enterprise: Enterprise | None = None, organization: Organization | None = None) -> User:
-    user = User.objects.create_user(username=username, password=PASSWORD, enterprise=enterprise,
-                                    organization=organization, display_name=username)
+def make_user(
+    username: str,
+    *,
+    role: str | None = None,
+    region: str | None = None,
+    sector: str = "",
+    enterprise: Enterprise | None = None,
+    organization: Organization | None = None,
+) -> User:
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, enterprise=enterprise, organization=organization, display_name=username
+    )
     if role:
         Grant.objects.create(user=user, role=role, region_id=region, sector=sector)
     return user

@@ -202,6 +202,7 @@ def enterprise_update(
 
 @transaction.atomic
 def supply_link_add(*, actor, enterprise: Enterprise, data: Mapping) -> SupplyLink:
+    _require_change(actor, enterprise)
     link = SupplyLink(
         enterprise=enterprise,
         direction=normalise_cell(data.get("direction")),
@@ -240,6 +241,7 @@ def supply_link_add(*, actor, enterprise: Enterprise, data: Mapping) -> SupplyLi
 @transaction.atomic
 def supply_link_remove(*, actor, link: SupplyLink) -> None:
     enterprise = link.enterprise
+    _require_change(actor, enterprise)
     label = f"{link.get_direction_display()}: {link.partner_name}"
     link.delete()
     event_record(

@@ -393,6 +393,32 @@ def test_outsiders_are_refused_everywhere_and_change_nothing(world, client, outs
     assert not failures, f"{outsider or 'anonymous'}:\n" + "\n".join(failures)
 
 
+@pytest.mark.parametrize("reader", ["auditor_gc", "cadre_gc"])
+def test_guanchengs_readers_may_look_but_change_nothing(world, client, reader):
+    """People who may read Guancheng's rows but not change them: every write is refused and changes nothing."""
+    world.cadre_gc = make_user("cadre_gc", role=Role.CADRE, region=GUANCHENG)
+    walker = getattr(world, reader)
+    payload = attack(world)
+    failures = []
+    for step in plan(world)[0]:
+        for method in methods_for(step.route):
+            if method in ("GET", FILTERED_GET):
+                continue
+            if "_auth_user_id" not in client.session:
+                client.force_login(walker)
+            before = snapshot(world, walker, step.route)
+            try:
+                response = send(client, method, step.url, payload, world)
+            except Exception as error:
+                failures.append(f"{method} {step.url} [{step.route.name}]: raised {error!r}")
+                continue
+            if response.status_code >= 500 or response.status_code in (200, 201, 204) and step.route.object_kwargs:
+                failures.append(f"{method} {step.url} [{step.route.name}]: answered {response.status_code}")
+            if snapshot(world, walker, step.route) != before:
+                failures.append(f"{method} {step.url} [{step.route.name}]: changed the database")
+    assert not failures, f"{reader}:\n" + "\n".join(failures)
+
+
 def test_the_insider_reaches_every_get_route(world, client):
     """Not vacuous: Guancheng's own officials get 200 where outsiders were refused."""
     steps, problems = plan(world)

@@ -210,3 +210,13 @@ def test_the_token_endpoint_validates_its_input(client, cast, payload):
     response = client.post(TOKEN, payload)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
+
+
+def test_behind_a_trusted_proxy_the_lockout_counts_per_client(client, cast, settings):
+    settings.SIBAO_TRUST_X_FORWARDED_FOR = True
+    first, second = {"HTTP_X_FORWARDED_FOR": "203.0.113.7"}, {"HTTP_X_FORWARDED_FOR": "203.0.113.8"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(LOGIN, {"username": "dispatcher_gc", "password": "wrong-password"}, **first)
+    assert response.status_code == 429
+    assert client.post(LOGIN, {"username": "dispatcher_gc", "password": PASSWORD}, **first).status_code == 429
+    assert client.post(LOGIN, {"username": "dispatcher_gc", "password": PASSWORD}, **second).status_code == 302

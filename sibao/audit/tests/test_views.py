@@ -107,3 +107,23 @@ def test_the_enterprise_page_shows_its_history(cast, events, login):
 def test_the_enterprise_page_of_someone_elses_enterprise_shows_no_history(cast, events, login):
     for who in ("official_erqi", "liaison_b", "dispatcher_jz"):
         assert login(getattr(cast, who)).get(f"/enterprises/{cast.ent_a.pk}/").status_code == 404
+
+
+def test_the_audit_list_query_count_does_not_grow_with_events(cast, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(cast.auditor_gc)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/audit/").status_code == 200
+        return len(captured)
+
+    actors = [cast.dispatcher_gc, cast.street_gc, cast.industry_gc]
+    for n in range(3):
+        event_record(actor=actors[n], action="enterprise.update", obj=cast.ent_a, changes={"headcount": [n, n + 1]})
+    few = queries()
+    for n in range(30):
+        event_record(actor=actors[n % 3], action="enterprise.update", obj=cast.ent_b, changes={"name": ["a", "b"]})
+    assert queries() == few

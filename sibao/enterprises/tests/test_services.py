@@ -396,3 +396,18 @@ def test_supply_link_invalid_is_refused(cast):
         data=link_data(partner_region="999999", direction="sideways"),
     )
     assert set(error.fields) == {"partner_region", "direction"}
+
+
+def test_supply_link_services_refuse_an_outsider_and_change_nothing(cast):
+    from sibao.core.errors import ServiceError
+    from sibao.enterprises import services
+    from sibao.enterprises.models import SupplyLink
+
+    data = {"direction": "supplier", "partner_name": "某供应商", "partner_region": "410802"}
+    link = services.supply_link_add(actor=cast.dispatcher_gc, enterprise=cast.ent_a, data=data)
+    for outsider in (cast.official_erqi, cast.liaison_b, cast.auditor_gc):
+        with pytest.raises(ServiceError):
+            services.supply_link_add(actor=outsider, enterprise=cast.ent_a, data={**data, "partner_name": "别的"})
+        with pytest.raises(ServiceError):
+            services.supply_link_remove(actor=outsider, link=link)
+    assert list(SupplyLink.objects.values_list("partner_name", flat=True)) == ["某供应商"]

@@ -7,6 +7,7 @@ from django.http import Http404
 from sibao.accounts.models import Grant
 from sibao.accounts.roles import Action, Role
 from sibao.enterprises.models import Enterprise, SupplyLink
+from sibao.regions.models import Region
 from sibao.regions.scoping import get_visible_or_404, may_act_at, may_create_somewhere, visible_regions
 from sibao.testing import ERQI, GUANCHENG, GUANCHENG_STREET, make_enterprise, make_user
 
@@ -193,3 +194,22 @@ def test_visible_to_is_one_query(world, django_assert_num_queries):
         list(Enterprise.objects.visible_to(user))
     with django_assert_num_queries(1):
         list(Enterprise.objects.visible_to(user))
+
+
+@pytest.mark.parametrize(
+    ("region", "prefix"),
+    [
+        ("410000", "41"),
+        ("410100", "4101"),
+        (GUANCHENG, "410104"),
+        (GUANCHENG_STREET, "410104001"),
+        ("410871", "410871"),
+    ],
+)
+def test_a_grant_scopes_by_the_prefix_of_its_region(db, region, prefix):
+    user = make_user(f"official_{region}", role=Role.DISPATCHER, region=region)
+    grant = user.grants.get()
+    assert grant.region_prefix == prefix
+    assert set(visible_regions(user).values_list("code", flat=True)) == set(
+        Region.objects.filter(code__startswith=prefix).values_list("code", flat=True)
+    )
