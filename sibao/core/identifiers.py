@@ -26,6 +26,9 @@ def normalise_text(value: str) -> str:
 
 
 def credit_code_compact(value: str) -> str:
+    """The code in its plain form: upper case, no spaces or separators, full-width folded."""
+    if len(value) == 18 and value.isascii() and value.isalnum() and value == value.upper():
+        return value  # already plain: the common case in a large import
     return uscc.compact(normalise_text(value)).replace(" ", "")
 
 

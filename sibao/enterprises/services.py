@@ -428,12 +428,20 @@ def enterprise_import(*, actor, upload) -> ImportBatch:
     columns = enterprise_columns(_region_codes())
     positions = map_columns(header, columns)
     parsed = list(parse_rows(rows, positions, columns))
+    if not parsed:
+        raise ServiceError(ErrorCode.INVALID, _("The file has a header row but no data rows."))
     codes = [r.values["credit_code"] for r in parsed if "credit_code" in r.values]
     plan = _ImportPlan(actor, _existing_by_code(codes))
     for row in parsed:
         plan.add(row)
     upload.seek(0)
-    return _store_import(actor, upload, len(parsed), plan)
+    try:
+        return _store_import(actor, upload, len(parsed), plan)
+    except IntegrityError:
+        raise ServiceError(
+            ErrorCode.CONFLICT,
+            _("Some of these enterprises were registered by someone else while the file was read; import it again."),
+        ) from None
 
 
 @transaction.atomic

@@ -300,6 +300,13 @@ def test_an_empty_workbook_is_refused(cast):
     assert error.http_status == 400
 
 
+@pytest.mark.parametrize("make", [xlsx_file, csv_file])
+def test_a_file_with_only_a_header_is_refused(cast, make):
+    error = refused_file(cast.dispatcher_gc, make([]))
+    assert error.code == ErrorCode.INVALID
+    assert not ImportBatch.objects.exists()
+
+
 def test_a_50_mb_file_is_refused_before_parsing(cast):
     content = b"credit_code,name\n" + b"x" * (50 * 1024 * 1024)
     error = refused_file(cast.dispatcher_gc, raw_file(content, "huge.csv"))
