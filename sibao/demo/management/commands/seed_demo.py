@@ -37,10 +37,8 @@ class Command(BaseCommand):
             raise CommandError("--count must not be negative.")
         if builders.database_has_data():
             if if_empty:
-                self.stdout.write(
-                    "The database already has users or enterprises: nothing seeded "
-                    "(`sibao demo_logins` lists the demo accounts)."
-                )
+                self.stdout.write("The database already has users or enterprises: nothing seeded.")
+                self._print_logins()
                 return
             raise CommandError(
                 "The database already has users or enterprises; seed_demo only fills an empty database "
@@ -58,6 +56,12 @@ class Command(BaseCommand):
             for stage, seconds in result.timings.items():
                 self.stdout.write(f"  {stage}: {seconds:.2f}s")
             self.stdout.write(f"  digest: {result.digest}")
-        self.stdout.write("")
-        self.stdout.write(f"Demo logins (password for every account: {DEMO_PASSWORD}):")
-        self.stdout.write(builders.logins_table(builders.demo_logins()))
+        self._print_logins()
+
+    def _print_logins(self) -> None:
+        """The demo accounts that still have the demo password (none once every one was changed)."""
+        logins = builders.demo_logins()
+        if logins:
+            self.stdout.write("")
+            self.stdout.write(f"Demo logins (password for every account: {DEMO_PASSWORD}):")
+            self.stdout.write(builders.logins_table(logins))
