@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "sibao.accounts",
     "sibao.audit",
     "sibao.enterprises",
+    "sibao.whitelist",
     "sibao.demo",
     "sibao.api",
 ]
@@ -200,6 +201,20 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Behind a reverse proxy that appends the client's address to X-Forwarded-For (audit records the client IP).
 SIBAO_TRUST_X_FORWARDED_FOR = env_bool("SIBAO_TRUST_X_FORWARDED_FOR", False)
+
+# Mail: notifications go out through Django's mail backend (printed to the console in development).
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "sibao@localhost")
+# The platform's address, for links in e-mails.
+SIBAO_SITE_URL = env_str("SIBAO_SITE_URL", "http://127.0.0.1:8000")
 
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION

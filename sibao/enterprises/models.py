@@ -40,6 +40,16 @@ class Enterprise(TimeStamped):
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     city_operation_support = models.BooleanField(_("city-operation support"), default=False)
     key_project = models.BooleanField(_("key project"), default=False)
+    park = models.ForeignKey(
+        "self",
+        verbose_name=_("park"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="park_members",
+        limit_choices_to={"kind": "park"},
+        help_text=_("The park (e.g. a bonded zone) the enterprise is registered in; a whitelisted park covers it."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )

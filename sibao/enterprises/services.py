@@ -28,6 +28,7 @@ from sibao.core.tabular import (
 )
 from sibao.enterprises.models import Enterprise, EnterpriseKind, SupplyLink
 from sibao.enterprises.rules import check_industry, enterprise_columns, parse_credit_code
+from sibao.enterprises.signals import enterprise_changed
 from sibao.regions.models import Region
 from sibao.regions.scoping import may_act_at, may_create_somewhere
 
@@ -197,6 +198,7 @@ def enterprise_update(
     locked.version += 1
     locked.save()
     event_record(actor=actor, action="enterprise.update", obj=locked, changes=changes)
+    enterprise_changed.send(sender=Enterprise, enterprise=locked, changes=changes, actor=actor)
     return locked
 
 
@@ -467,6 +469,8 @@ def _store_import(actor, upload, rows: int, plan: _ImportPlan) -> ImportBatch:
         )
     source = {"import": [None, batch.pk]}
     _record_import_events(actor, "enterprise.import_create", created, changes=source)
+    for enterprise, changes in plan.changed:
+        enterprise_changed.send(sender=Enterprise, enterprise=enterprise, changes=changes, actor=actor)
     _record_import_events(
         actor,
         "enterprise.import_update",

@@ -82,3 +82,25 @@ class Region(models.Model):
     @property
     def full_name(self) -> str:
         return "".join(r.name for r in self.ancestors() if r.level != Level.PROVINCE) + self.name
+
+
+class Parameter(models.Model):
+    """A jurisdiction's value of a parameter from the work plans, from a date on (never edited: add a newer one)."""
+
+    region = models.ForeignKey(Region, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(_("parameter"), max_length=64)
+    value = models.JSONField(_("value"))
+    effective_from = models.DateField(_("effective from"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["key", "region_id", "-effective_from"]
+        verbose_name = _("parameter")
+        verbose_name_plural = _("parameters")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "key", "effective_from"], name="parameter_unique_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.region_id} from {self.effective_from}: {self.value}"

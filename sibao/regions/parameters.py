@@ -1,0 +1,86 @@
+"""Parameters from the work plans, as data per jurisdiction and effective date (DESIGN §4).
+
+Each key is declared once here with its meaning and default. A value set for a region applies to
+its whole subtree from its effective date; the deepest region with a value wins, then the latest
+date. A decision that used a parameter stores the `ParameterValue` it got (`source`), so it can
+explain itself later.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class ParameterKey:
+    key: str
+    label: str
+    default: object
+
+
+KEYS: dict[str, ParameterKey] = {
+    p.key: p
+    for p in (
+        ParameterKey("whitelist.coverage_target", _("Whitelist coverage target (share of output)"), 0.7),
+        ParameterKey("whitelist.coverage_deadline", _("Date by which the coverage target is due"), "2022-06-30"),
+        ParameterKey("whitelist.admission_months", _("Months an admission is valid before renewal"), 12),
+        ParameterKey(
+            "whitelist.breaker_steps",
+            _("Circuit-breaker steps: level and days to rectify"),
+            [
+                {"level": "warning", "rectify_days": 7},
+                {"level": "suspension", "rectify_days": 14},
+                {"level": "removal", "rectify_days": 0},
+            ],
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    """A parameter's value for a place and day, and where it came from (None: the default)."""
+
+    key: str
+    value: object
+    source_id: int | None
+    region_code: str | None
+    effective_from: dt.date | None
+
+    def as_record(self) -> dict:
+        """What a decision stores to explain itself later."""
+        return {
+            "key": self.key,
+            "value": self.value,
+            "parameter_id": self.source_id,
+            "region": self.region_code,
+            "effective_from": self.effective_from.isoformat() if self.effective_from else None,
+        }
+
+
+def ancestor_codes(code: str) -> list[str]:
+    """The codes of a region and every region above it, deepest first (410104001 -> ... -> 410000)."""
+    codes = [code]
+    if len(code) > 6:
+        codes.append(code[:6])
+    for keep in (4, 2):
+        candidate = code[:keep].ljust(6, "0")
+        if candidate not in codes:
+            codes.append(candidate)
+    return codes
+
+
+def parameter_value(region_code: str, key: str, on: dt.date | None = None) -> ParameterValue:
+    """The value of `key` in force at `region_code` on day `on` (today by default)."""
+    from sibao.core.clock import today
+    from sibao.regions.models import Parameter
+
+    declared = KEYS[key]
+    day = on or today()
+    codes = ancestor_codes(region_code)
+    candidates = Parameter.objects.filter(key=key, region_id__in=codes, effective_from__lte=day)
+    best = max(candidates, key=lambda p: (-codes.index(p.region_id), p.effective_from, p.pk), default=None)
+    if best is None:
+        return ParameterValue(key, declared.default, None, None, None)
+    return ParameterValue(key, best.value, best.pk, best.region_id, best.effective_from)
