@@ -12,6 +12,10 @@ class Action(models.TextChoices):
     EXPORT = "export", _("export")
     AUDIT = "audit", _("read the audit log")
     MANAGE_USERS = "manage_users", _("manage users")
+    REVIEW = "review", _("review whitelist applications and publish criteria")
+    SPOT_CHECK = "spot_check", _("record spot checks and propose breaker actions")
+    DECIDE_FOR_DISPATCH = "decide_for_dispatch", _("decide jointly for the dispatch office")
+    DECIDE_FOR_PREVENTION = "decide_for_prevention", _("decide jointly for the epidemic-prevention HQ")
 
 
 class Role(models.TextChoices):
@@ -29,10 +33,11 @@ _EDIT = {Action.VIEW, Action.CREATE, Action.CHANGE, Action.IMPORT, Action.EXPORT
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(_EDIT | {Action.AUDIT, Action.MANAGE_USERS}),
-    Role.DISPATCHER: frozenset(_EDIT),
-    Role.SECTOR_OFFICIAL: frozenset(_EDIT),
+    Role.DISPATCHER: frozenset(_EDIT | {Action.REVIEW, Action.SPOT_CHECK, Action.DECIDE_FOR_DISPATCH}),
+    Role.SECTOR_OFFICIAL: frozenset(_EDIT | {Action.REVIEW, Action.SPOT_CHECK}),
+    # A local unit keeps its firms' data but cannot stop or remove a whitelisted firm on its own.
     Role.LOCAL_OFFICIAL: frozenset(_EDIT),
-    Role.PREVENTION_OFFICIAL: frozenset({Action.VIEW, Action.EXPORT}),
+    Role.PREVENTION_OFFICIAL: frozenset({Action.VIEW, Action.EXPORT, Action.SPOT_CHECK, Action.DECIDE_FOR_PREVENTION}),
     Role.CADRE: frozenset({Action.VIEW}),
     Role.AUDITOR: frozenset({Action.VIEW, Action.EXPORT, Action.AUDIT}),
     Role.CHECKPOINT: frozenset(),
