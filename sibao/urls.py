@@ -12,6 +12,7 @@ urlpatterns = [
     path("enterprises/", include("sibao.enterprises.urls")),
     path("imports/", include("sibao.core.urls")),
     path("audit/", include("sibao.audit.urls")),
+    path("notifications/", include("sibao.core.notification_views")),
     path("api/v1/", include("sibao.api.urls")),
 ]
 

@@ -4,6 +4,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from sibao.accounts.roles import Action
+from sibao.core.models import Notification
 from sibao.regions.scoping import may_create_somewhere
 
 # (url name, label, icon). A module appears once its URL exists; modules not built are not shown.
@@ -46,7 +47,7 @@ def _allowed(user, name: str) -> bool:
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_modules": []}
+        return {"nav_modules": [], "unread_notifications": 0}
     path = request.path
     modules = [
         {
@@ -59,4 +60,4 @@ def navigation(request) -> dict:
         for name, label, icon, url in _available_modules()
         if _allowed(user, name)
     ]
-    return {"nav_modules": modules}
+    return {"nav_modules": modules, "unread_notifications": Notification.objects.visible_to(user).unread().count()}
