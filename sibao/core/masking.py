@@ -13,3 +13,13 @@ def mask_middle(value: str | None, keep_start: int = 3, keep_end: int = 4) -> st
 def mask_phone(value: str | None) -> str:
     """`13812345678` -> `138****5678`."""
     return mask_middle(value, 3, 4)
+
+
+# Fields holding personal data, by name wherever they appear (records, audit changes, exports).
+PERSONAL_FIELDS = {"contact_phone": mask_phone, "phone": mask_phone}
+
+
+def mask_field(name: str, value):
+    """The value as someone without the right to see it in full may see it."""
+    masker = PERSONAL_FIELDS.get(name)
+    return masker(str(value)) if masker and value not in (None, "") else value

@@ -11,7 +11,8 @@ from sibao.accounts.roles import Action
 from sibao.core import tabular
 from sibao.core.api import ScopedServiceViewSet, ScopedViewSetMixin
 from sibao.core.errors import ErrorCode, ServiceError
-from sibao.enterprises import services
+from sibao.core.masking import mask_phone
+from sibao.enterprises import selectors, services
 from sibao.enterprises.filters import EnterpriseFilter
 from sibao.enterprises.models import Enterprise, LinkDirection, SupplyLink
 from sibao.regions.scoping import get_visible_or_404
@@ -46,6 +47,12 @@ class EnterpriseSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "version", "created_at", "updated_at", "region_name"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not getattr(instance, "contact_visible", False):
+            data["contact_phone"] = mask_phone(data["contact_phone"])
+        return data
 
 
 class EnterpriseWriteSerializer(serializers.Serializer):
@@ -88,11 +95,12 @@ class EnterpriseViewSet(ScopedServiceViewSet):
     http_method_names = ["get", "post", "patch", "put", "head", "options"]
 
     def get_queryset(self):
-        return super().get_queryset().select_related("region")
+        return selectors.with_contact_permission(super().get_queryset().select_related("region"), self.request.user)
 
     @extend_schema(request=EnterpriseWriteSerializer, responses={201: EnterpriseSerializer})
     def create(self, request, *args, **kwargs):
         enterprise = services.enterprise_create(actor=request.user, data=_plain(request.data))
+        enterprise.contact_visible = True  # who registered it may change it
         return Response(self.get_serializer(enterprise).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=EnterpriseWriteSerializer, responses=EnterpriseSerializer)
@@ -105,6 +113,7 @@ class EnterpriseViewSet(ScopedServiceViewSet):
             data=data,
             expected_version=_version(data.pop("version", None)),
         )
+        enterprise.contact_visible = True  # who changed it may change it
         return Response(self.get_serializer(enterprise).data)
 
     @extend_schema(

@@ -2,11 +2,13 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import BooleanField, Case, Count, Sum, Value, When
 
+from sibao.accounts.roles import Action
 from sibao.audit.models import Event
 from sibao.core.choices import Sector
 from sibao.enterprises.models import Enterprise
+from sibao.regions.scoping import scope_q
 
 
 def registry_summary(*, user) -> dict:
@@ -40,3 +42,14 @@ def enterprise_history(*, enterprise: Enterprise):
 
 def enterprise_list_for(*, user):
     return Enterprise.objects.visible_to(user).select_related("region")
+
+
+def with_contact_permission(queryset, user):
+    """Annotate `contact_visible`: whether `user` may see the contact phone in full, which is the right
+    to change the enterprise (its own liaison, or an official who keeps it); others see it masked."""
+    if getattr(user, "is_superuser", False):
+        return queryset.annotate(contact_visible=Value(True, output_field=BooleanField()))
+    condition = scope_q(user, Enterprise.scope, Action.CHANGE)
+    return queryset.annotate(
+        contact_visible=Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+    )

@@ -265,6 +265,7 @@ class _ImportPlan:
         self.existing = existing
         self.new: list[dict] = []
         self.changed: list[tuple[Enterprise, dict]] = []
+        self.changed_rows: dict[int, int] = {}  # enterprise id -> row number, to report a lost race
         self.unchanged = 0
         self.errors: list[RowError] = []
         self.seen: dict[str, int] = {}
@@ -347,6 +348,7 @@ class _ImportPlan:
             current.version += 1
             current.updated_at = now()
             self.changed.append((current, changes))
+            self.changed_rows[current.pk] = row.number
         else:
             self.unchanged += 1
 
@@ -446,8 +448,35 @@ def enterprise_import(*, actor, upload) -> ImportBatch:
         ) from None
 
 
+def _drop_stale_changes(plan: _ImportPlan) -> None:
+    """Lock the enterprises the file changes; one edited by someone else since the file was read is
+    reported as a row error instead of being overwritten (the caller holds the transaction)."""
+    if not plan.changed:
+        return
+    ids = [enterprise.pk for enterprise, _c in plan.changed]
+    stored: dict[int, int] = {}
+    for start in range(0, len(ids), 5000):
+        locked = Enterprise.objects.select_for_update().filter(pk__in=ids[start : start + 5000]).order_by()
+        stored.update(locked.values_list("id", "version"))
+    fresh = []
+    for enterprise, changes in plan.changed:
+        if stored.get(enterprise.pk) == enterprise.version - 1:
+            fresh.append((enterprise, changes))
+            continue
+        plan.errors.append(
+            RowError(
+                plan.changed_rows[enterprise.pk],
+                _("Unified social credit code"),
+                enterprise.credit_code,
+                _("was changed by someone else while the file was read; import the file again"),
+            )
+        )
+    plan.changed = fresh
+
+
 @transaction.atomic
 def _store_import(actor, upload, rows: int, plan: _ImportPlan) -> ImportBatch:
+    _drop_stale_changes(plan)
     batch = ImportBatch.objects.create(
         kind=IMPORT_KIND,
         actor=actor,

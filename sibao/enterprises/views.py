@@ -148,7 +148,7 @@ def import_template(request):
 def enterprise_export(request):
     queryset = Enterprise.objects.visible_to(request.user, Action.EXPORT).select_related("region")
     queryset = EnterpriseFilter(request.GET or None, queryset=queryset, request=request).qs
-    header, rows = exports.export_rows(queryset)
+    header, rows = exports.export_rows(selectors.with_contact_permission(queryset, request.user))
     if request.GET.get("format") == "csv":
         return file_response(tabular.write_csv(header, rows), _("enterprises") + ".csv", CSV)
     return file_response(tabular.write_xlsx(header, rows, sheet="enterprises"), _("enterprises") + ".xlsx", XLSX)

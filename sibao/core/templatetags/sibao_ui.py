@@ -89,8 +89,10 @@ def _shown(field, value) -> str:
 
 
 @register.filter
-def event_changes(event) -> list[dict]:
-    """An event's `{field: [old, new]}` as rows a person can read: field label, old value, new value."""
+def event_changes(event, reveal=False) -> list[dict]:
+    """An event's `{field: [old, new]}` as rows a person can read: field label, old value, new value.
+
+    Personal data (phones) is masked unless `reveal` (the viewer may see it in full)."""
     changes = event.changes if isinstance(event.changes, dict) else {}
     try:
         model = apps.get_model(event.object_type)
@@ -108,5 +110,7 @@ def event_changes(event) -> list[dict]:
             label = key
         if key == "import" and new is not None:
             new = f"#{new}"
+        if not reveal:
+            old, new = masking.mask_field(key, old), masking.mask_field(key, new)
         rows.append({"field": key, "label": label, "old": _shown(field, old), "new": _shown(field, new)})
     return rows

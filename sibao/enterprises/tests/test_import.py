@@ -520,3 +520,21 @@ def test_import_page_is_not_there_for_those_who_may_not_import(cast, login, who)
     before = State.now()
     assert client.post(reverse("enterprises:import"), {"file": xlsx_file([row()])}).status_code == 404
     assert State.now() == before
+
+
+def test_an_edit_made_while_the_file_is_read_is_not_overwritten(cast, monkeypatch):
+    """The plan is made from values read before the write; a concurrent edit in between wins and the row is reported."""
+    upload = csv_file([row(credit_code=cast.ent_a.credit_code, name="导入的新名称", region=cast.ent_a.region_id)])
+    real_store = services._store_import
+
+    def edit_then_store(*args, **kwargs):
+        services.enterprise_update(actor=cast.dispatcher_gc, enterprise=cast.ent_a, data={"headcount": "4321"})
+        return real_store(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_store_import", edit_then_store)
+    batch = run(cast.dispatcher_gc, upload)
+    cast.ent_a.refresh_from_db()
+    assert (cast.ent_a.headcount, cast.ent_a.version) == (4321, 2)
+    assert cast.ent_a.name != "导入的新名称"
+    assert batch.updated == 0 and batch.rejected == 1
+    assert "someone else" in batch.errors[0]["reason"] or "他人" in batch.errors[0]["reason"]
