@@ -10,7 +10,7 @@ from sibao.accounts.roles import Action
 from sibao.core.errors import ErrorCode, ServiceError
 from sibao.enterprises import selectors
 from sibao.enterprises.models import Enterprise
-from sibao.regions.scoping import may_create_somewhere
+from sibao.regions.scoping import holds_action_somewhere
 
 
 @login_required
@@ -24,9 +24,9 @@ def home(request):
             if user.enterprise_id
             else None
         ),
-        "can_create": may_create_somewhere(user, Action.CREATE),
-        "can_import": may_create_somewhere(user, Action.IMPORT),
-        "can_audit": may_create_somewhere(user, Action.AUDIT),
+        "can_create": holds_action_somewhere(user, Action.CREATE),
+        "can_import": holds_action_somewhere(user, Action.IMPORT),
+        "can_audit": holds_action_somewhere(user, Action.AUDIT),
         "is_verified": user.is_verified() if hasattr(user, "is_verified") else False,
     }
     return render(request, "home.html", context)

@@ -25,7 +25,7 @@ from sibao.core.forms import show_service_error
 from sibao.core.identifiers import credit_code_compact
 from sibao.core.views import ScopedListView
 from sibao.enterprises.models import Enterprise
-from sibao.regions.scoping import get_visible_or_404, may_create_somewhere, visible_regions
+from sibao.regions.scoping import get_visible_or_404, holds_action_somewhere, visible_regions
 
 
 class LoginView(auth_views.LoginView):
@@ -100,7 +100,7 @@ class UserListView(ScopedListView):
     template_name = "accounts/user_list.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not may_create_somewhere(request.user, Action.MANAGE_USERS):
+        if request.user.is_authenticated and not holds_action_somewhere(request.user, Action.MANAGE_USERS):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
@@ -122,7 +122,7 @@ def _manageable_organizations(user):
 
 @login_required
 def user_create(request):
-    if not may_create_somewhere(request.user, Action.MANAGE_USERS):
+    if not holds_action_somewhere(request.user, Action.MANAGE_USERS):
         raise Http404
     form = UserCreateForm(request.POST or None, organizations=_manageable_organizations(request.user))
     if request.method == "POST" and form.is_valid():

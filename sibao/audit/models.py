@@ -4,12 +4,14 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sibao.regions.scoping import ScopedQuerySet, ScopeSpec
+
 
 class AppendOnlyError(RuntimeError):
     """Raised on any attempt to change or delete an audit event."""
 
 
-class EventQuerySet(models.QuerySet):
+class EventQuerySet(ScopedQuerySet):
     def update(self, **kwargs):
         raise AppendOnlyError("audit events cannot be changed")
 
@@ -42,11 +44,14 @@ class Event(models.Model):
     object_id = models.CharField(_("object id"), max_length=64)
     object_repr = models.CharField(_("object"), max_length=200)
     region_code = models.CharField(_("region"), max_length=12, blank=True, db_index=True)
+    sector = models.CharField(_("sector"), max_length=32, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
     request_id = models.CharField(_("request id"), max_length=32, blank=True)
 
     objects = EventQuerySet.as_manager()
+    # Auditors read the events of their region subtree (and sector), with Action.AUDIT.
+    scope = ScopeSpec(region="region_code", sector="sector")
 
     class Meta:
         ordering = ["-at", "-id"]

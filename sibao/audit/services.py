@@ -32,6 +32,12 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after[k]] for k in after if before.get(k) != after[k]}
 
 
+def _sector(obj) -> str:
+    """The sector an event belongs to (an enterprise's, a sector department's), or none."""
+    sector = getattr(obj, "sector", "")
+    return sector if isinstance(sector, str) else ""
+
+
 def _region_code(obj) -> str:
     """The region an event belongs to, for auditors' scoping: `audit_region_code()` or `region_id`."""
     if hasattr(obj, "audit_region_code"):
@@ -57,6 +63,7 @@ def event_build(*, actor, action: str, obj: models.Model, changes: dict | None =
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
         region_code=_region_code(obj),
+        sector=_sector(obj),
         changes=changes or {},
         ip=_valid_ip(info.ip) if info else None,
         request_id=info.request_id if info else "",

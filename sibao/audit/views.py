@@ -2,25 +2,13 @@
 
 import django_filters
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
 
-from sibao.accounts.roles import Action, role_allows
+from sibao.accounts.roles import Action
 from sibao.audit.models import Event
-from sibao.regions.scoping import NOTHING, user_grants
-
-
-def audit_scope(user) -> Q:
-    """Events in the regions where the user holds a role that may read the audit log."""
-    if user.is_superuser:
-        return Q()
-    condition = NOTHING
-    for grant in user_grants(user):
-        if role_allows(grant.role, Action.AUDIT):
-            condition |= Q(region_code__startswith=grant.region_prefix)
-    return condition
+from sibao.regions.scoping import holds_action_somewhere
 
 
 class EventFilter(django_filters.FilterSet):
@@ -42,9 +30,9 @@ class EventListView(LoginRequiredMixin, generic.ListView):
 
     def get_queryset(self):
         user = self.request.user
-        if not (user.is_superuser or any(role_allows(g.role, Action.AUDIT) for g in user_grants(user))):
+        if not holds_action_somewhere(user, Action.AUDIT):
             raise Http404
-        queryset = Event.objects.filter(audit_scope(user)).select_related("actor")
+        queryset = Event.objects.visible_to(user, Action.AUDIT).select_related("actor")
         self.filterset = EventFilter(self.request.GET or None, queryset=queryset)
         return self.filterset.qs
 

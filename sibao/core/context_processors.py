@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sibao.accounts.roles import Action
 from sibao.core.models import Notification
-from sibao.regions.scoping import may_create_somewhere
+from sibao.regions.scoping import holds_action_somewhere
 
 # (url name, label, icon). A module appears once its URL exists; modules not built are not shown.
 MODULES = [
@@ -41,7 +41,7 @@ def _available_modules() -> list[tuple[str, str, str, str]]:
 
 def _allowed(user, name: str) -> bool:
     action = MODULE_ACTIONS.get(name)
-    return action is None or may_create_somewhere(user, action)
+    return action is None or holds_action_somewhere(user, action)
 
 
 def navigation(request) -> dict:

@@ -30,7 +30,7 @@ from sibao.enterprises.models import Enterprise, EnterpriseKind, SupplyLink
 from sibao.enterprises.rules import check_industry, enterprise_columns, parse_credit_code
 from sibao.enterprises.signals import enterprise_changed
 from sibao.regions.models import Region
-from sibao.regions.scoping import may_act_at, may_create_somewhere
+from sibao.regions.scoping import holds_action_somewhere, may_act_at
 
 # The registry fields every writer may set (credit_code only on creation).
 ENTERPRISE_FIELDS = [
@@ -426,7 +426,7 @@ def _record_import_events(
 @collector_paused()
 def enterprise_import(*, actor, upload) -> ImportBatch:
     """Import an xlsx/csv file: every row is stored or reported; the same file twice changes nothing."""
-    if not may_create_somewhere(actor, Action.IMPORT):
+    if not holds_action_somewhere(actor, Action.IMPORT):
         raise ServiceError(ErrorCode.FORBIDDEN, _("You may not import enterprises."))
     header, rows = read_table(upload)
     columns = enterprise_columns(_region_codes())

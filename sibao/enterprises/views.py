@@ -18,7 +18,7 @@ from sibao.enterprises.forms import EnterpriseForm, ImportForm, SupplyLinkForm
 from sibao.enterprises.models import Enterprise, SupplyLink
 from sibao.enterprises.rules import enterprise_columns
 from sibao.regions.models import Region
-from sibao.regions.scoping import get_visible_or_404, may_create_somewhere, visible_regions
+from sibao.regions.scoping import get_visible_or_404, holds_action_somewhere, visible_regions
 
 
 class EnterpriseListView(ScopedListView):
@@ -31,8 +31,8 @@ class EnterpriseListView(ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_create"] = may_create_somewhere(self.request.user, Action.CREATE)
-        context["can_import"] = may_create_somewhere(self.request.user, Action.IMPORT)
+        context["can_create"] = holds_action_somewhere(self.request.user, Action.CREATE)
+        context["can_import"] = holds_action_somewhere(self.request.user, Action.IMPORT)
         return context
 
 
@@ -64,7 +64,7 @@ def _editable_regions(user, current: str | None = None):
 
 @login_required
 def enterprise_create(request):
-    if not may_create_somewhere(request.user, Action.CREATE):
+    if not holds_action_somewhere(request.user, Action.CREATE):
         raise Http404
     form = EnterpriseForm(request.POST or None, regions=_editable_regions(request.user))
     if request.method == "POST":
@@ -123,7 +123,7 @@ def _int_or_none(value):
 
 @login_required
 def enterprise_import(request):
-    if not may_create_somewhere(request.user, Action.IMPORT):
+    if not holds_action_somewhere(request.user, Action.IMPORT):
         raise Http404
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     if form.is_bound and form.is_valid():

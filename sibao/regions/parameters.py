@@ -84,3 +84,24 @@ def parameter_value(region_code: str, key: str, on: dt.date | None = None) -> Pa
     if best is None:
         return ParameterValue(key, declared.default, None, None, None)
     return ParameterValue(key, best.value, best.pk, best.region_id, best.effective_from)
+
+
+def parameter_values(region_codes, key: str, on: dt.date | None = None) -> dict[str, ParameterValue]:
+    """`parameter_value` for many regions at once, with one query (a table of every county's target)."""
+    from sibao.core.clock import today
+    from sibao.regions.models import Parameter
+
+    declared = KEYS[key]
+    day = on or today()
+    chains = {code: ancestor_codes(code) for code in region_codes}
+    wanted = {c for chain in chains.values() for c in chain}
+    stored = list(Parameter.objects.filter(key=key, region_id__in=wanted, effective_from__lte=day))
+    found = {}
+    for code, codes in chains.items():
+        candidates = [p for p in stored if p.region_id in codes]
+        best = max(candidates, key=lambda p: (-codes.index(p.region_id), p.effective_from, p.pk), default=None)
+        if best is None:
+            found[code] = ParameterValue(key, declared.default, None, None, None)
+        else:
+            found[code] = ParameterValue(key, best.value, best.pk, best.region_id, best.effective_from)
+    return found

@@ -99,7 +99,7 @@ def visible_regions(user):
     return Region.objects.filter(condition)
 
 
-def may_create_somewhere(user, action: str) -> bool:
+def holds_action_somewhere(user, action: str) -> bool:
     """Whether the user holds any grant allowing `action` (to show or hide a button)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False

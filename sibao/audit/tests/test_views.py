@@ -127,3 +127,14 @@ def test_the_audit_list_query_count_does_not_grow_with_events(cast, login):
     for n in range(30):
         event_record(actor=actors[n % 3], action="enterprise.update", obj=cast.ent_b, changes={"name": ["a", "b"]})
     assert queries() == few
+
+
+def test_a_sector_auditor_reads_only_its_sector(cast, login):
+    from sibao.enterprises import services
+    from sibao.testing import make_user
+
+    services.enterprise_update(actor=cast.dispatcher_gc, enterprise=cast.ent_a, data={"headcount": "301"})
+    services.enterprise_update(actor=cast.dispatcher_gc, enterprise=cast.ent_b, data={"headcount": "302"})
+    auditor = make_user("auditor_commerce", role="auditor", region="410104", sector="commerce")
+    listed = login(auditor).get(reverse("audit:list")).context["object_list"]
+    assert {e.object_id for e in listed} == {str(cast.ent_b.pk)}

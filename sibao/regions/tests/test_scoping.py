@@ -8,7 +8,7 @@ from sibao.accounts.models import Grant
 from sibao.accounts.roles import Action, Role
 from sibao.enterprises.models import Enterprise, SupplyLink
 from sibao.regions.models import Region
-from sibao.regions.scoping import get_visible_or_404, may_act_at, may_create_somewhere, visible_regions
+from sibao.regions.scoping import get_visible_or_404, holds_action_somewhere, may_act_at, visible_regions
 from sibao.testing import ERQI, GUANCHENG, GUANCHENG_STREET, make_enterprise, make_user
 
 
@@ -87,7 +87,7 @@ def test_a_liaison_may_change_but_not_create_or_import(world):
     assert names(world.liaison_a, action=Action.CHANGE) == {world.ent_a.name}
     for action in (Action.CREATE, Action.IMPORT, Action.AUDIT, Action.MANAGE_USERS):
         assert names(world.liaison_a, action=action) == set()
-    assert not may_create_somewhere(world.liaison_a, Action.CREATE)
+    assert not holds_action_somewhere(world.liaison_a, Action.CREATE)
 
 
 def test_a_superuser_sees_everything(world):
@@ -108,7 +108,7 @@ def test_nobody_else_sees_anything(world):
     inactive.save()
     assert names(inactive) == set()
     assert not may_act_at(inactive, Action.VIEW, GUANCHENG_STREET, "industry")
-    assert not may_create_somewhere(inactive, Action.CREATE)
+    assert not holds_action_somewhere(inactive, Action.CREATE)
     assert not visible_regions(inactive).exists()
 
 
@@ -180,12 +180,12 @@ def test_visible_regions(world):
     assert not visible_regions(AnonymousUser()).exists()
 
 
-def test_may_create_somewhere(world):
-    assert may_create_somewhere(world.dispatcher_gc, Action.CREATE)
-    assert may_create_somewhere(world.industry_gc, Action.IMPORT)
-    assert not may_create_somewhere(world.auditor_gc, Action.CREATE)
-    assert not may_create_somewhere(world.checkpoint, Action.CREATE)
-    assert not may_create_somewhere(AnonymousUser(), Action.CREATE)
+def test_holds_action_somewhere(world):
+    assert holds_action_somewhere(world.dispatcher_gc, Action.CREATE)
+    assert holds_action_somewhere(world.industry_gc, Action.IMPORT)
+    assert not holds_action_somewhere(world.auditor_gc, Action.CREATE)
+    assert not holds_action_somewhere(world.checkpoint, Action.CREATE)
+    assert not holds_action_somewhere(AnonymousUser(), Action.CREATE)
 
 
 def test_visible_to_is_one_query(world, django_assert_num_queries):
