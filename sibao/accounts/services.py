@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
 
 from sibao.accounts.models import Grant, Organization, User
 from sibao.accounts.roles import Action, Role
@@ -40,8 +41,14 @@ def totp_device_confirm(*, actor, device: TOTPDevice) -> None:
     event_record(actor=actor, action="account.two_factor_enabled", obj=actor)
 
 
+def api_tokens_revoke(*, user) -> None:
+    """A changed password or a lost role ends the user's API token: it must be asked for again."""
+    Token.objects.filter(user=user).delete()
+
+
 @transaction.atomic
 def password_changed(*, actor) -> None:
+    api_tokens_revoke(user=actor)
     event_record(actor=actor, action="account.password_change", obj=actor)
 
 
@@ -60,8 +67,12 @@ def _require_manages(actor, region_code: str, field: str) -> None:
 
 
 def _require_manages_user(actor, user: User) -> None:
-    """Only an administrator of every place the user is tied to may change the user."""
-    if not all(_manages(actor, code) for code in user.places()):
+    """Only an administrator of every place the user is tied to may change the user (and only a
+    superuser may change a user tied to no place, such as another superuser)."""
+    places = user.places()
+    if not places and not actor.is_superuser:
+        raise ServiceError(ErrorCode.FORBIDDEN, _("Only a platform superuser may change this user."))
+    if not all(_manages(actor, code) for code in places):
         raise ServiceError(ErrorCode.FORBIDDEN, _("This user also works outside the area you administer."))
 
 
@@ -89,10 +100,10 @@ def user_create(
         raise ServiceError(ErrorCode.INVALID, _("Some values are not valid."), {"username": [_("is required")]})
     if User.objects.filter(username__iexact=username).exists():
         raise ServiceError(ErrorCode.CONFLICT, _("This username is taken."), {"username": [_("is taken")]})
-    if organization is None and enterprise is None:
+    if (organization is None) == (enterprise is None):
         raise ServiceError(
             ErrorCode.INVALID,
-            _("A user belongs to an organisation or is the liaison of an enterprise."),
+            _("A user belongs to an organisation or is the liaison of an enterprise, not both."),
             {"organization": [_("choose an organisation or an enterprise")]},
         )
     if organization is not None:
@@ -141,6 +152,7 @@ def user_set_password(*, actor, user: User, password: str) -> None:
     _check_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
+    api_tokens_revoke(user=user)
     event_record(actor=actor, action="account.password_reset", obj=user)
 
 
@@ -167,4 +179,5 @@ def grant_remove(*, actor, grant: Grant) -> None:
     _require_manages(actor, grant.region_id, "region")
     label, user = str(grant), grant.user
     grant.delete()
+    api_tokens_revoke(user=user)
     event_record(actor=actor, action="account.grant_remove", obj=user, changes={"grant": [label, None]})

@@ -167,7 +167,8 @@ def user_detail(request, pk: int):
                     messages.success(request, _("Role granted."))
                     return redirect("accounts:user_detail", pk=target.pk)
             elif operation == "grant_remove":
-                grant = get_object_or_404(Grant, pk=request.POST.get("grant"), user=target)
+                grant_id = request.POST.get("grant", "")
+                grant = get_object_or_404(Grant, pk=int(grant_id) if grant_id.isdigit() else None, user=target)
                 services.grant_remove(actor=request.user, grant=grant)
                 messages.success(request, _("Role removed."))
                 return redirect("accounts:user_detail", pk=target.pk)

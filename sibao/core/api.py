@@ -33,6 +33,13 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 class ScopedServiceViewSet(
     ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
-    """Create and update call the app's services; subclasses implement `perform_*` with them."""
+    """Create and update go through the app's services: subclasses override `create` / `update` and call
+    them. The model is never saved from a serializer here, so a subclass that forgets gets an error."""
 
-    http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        raise NotImplementedError("create through the app's service")
+
+    def perform_update(self, serializer):
+        raise NotImplementedError("update through the app's service")

@@ -13,7 +13,7 @@ from sibao.core.api import ScopedServiceViewSet, ScopedViewSetMixin
 from sibao.core.errors import ErrorCode, ServiceError
 from sibao.core.masking import mask_phone
 from sibao.enterprises import selectors, services
-from sibao.enterprises.filters import EnterpriseFilter
+from sibao.enterprises.filters import EnterpriseFilter, SupplyLinkFilter
 from sibao.enterprises.models import Enterprise, LinkDirection, SupplyLink
 from sibao.regions.scoping import get_visible_or_404
 
@@ -87,12 +87,12 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 class EnterpriseViewSet(ScopedServiceViewSet):
-    """Enterprises and projects the caller may see. Create, update (PUT/PATCH) and import."""
+    """Enterprises and projects the caller may see. Create, update (PATCH) and import."""
 
     model = Enterprise
     serializer_class = EnterpriseSerializer
     filterset_class = EnterpriseFilter
-    http_method_names = ["get", "post", "patch", "put", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         return selectors.with_contact_permission(super().get_queryset().select_related("region"), self.request.user)
@@ -177,7 +177,6 @@ class SupplyLinkSerializer(serializers.ModelSerializer):
             "direction",
             "partner_name",
             "partner_credit_code",
-            "partner",
             "partner_region",
             "is_key",
             "note",
@@ -203,7 +202,7 @@ class SupplyLinkViewSet(
 
     model = SupplyLink
     serializer_class = SupplyLinkSerializer
-    filterset_fields = ["enterprise", "direction", "is_key"]
+    filterset_class = SupplyLinkFilter
     http_method_names = ["get", "post", "delete", "head", "options"]
 
     @extend_schema(request=SupplyLinkWriteSerializer, responses={201: SupplyLinkSerializer})

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from sibao.core.choices import Sector
-from sibao.enterprises.models import Enterprise, EnterpriseKind
+from sibao.enterprises.models import Enterprise, EnterpriseKind, LinkDirection, SupplyLink
 
 
 class EnterpriseFilter(django_filters.FilterSet):
@@ -33,3 +33,16 @@ class EnterpriseFilter(django_filters.FilterSet):
 
         region = Region.objects.filter(code=value.strip()).first()
         return queryset.filter(region__code__startswith=region.prefix) if region else queryset.none()
+
+
+class SupplyLinkFilter(django_filters.FilterSet):
+    """Filters on the links the caller may see; an enterprise id is a plain number, never checked against
+    enterprises outside the caller's view (so a filter cannot tell whether an unseen enterprise exists)."""
+
+    enterprise = django_filters.NumberFilter(field_name="enterprise_id")
+    direction = django_filters.ChoiceFilter(choices=LinkDirection.choices)
+    is_key = django_filters.BooleanFilter()
+
+    class Meta:
+        model = SupplyLink
+        fields = ["enterprise", "direction", "is_key"]

@@ -221,10 +221,10 @@ def test_patch_without_a_version_is_accepted(cast, api):
     assert fresh(cast.ent_a).name == "管城甲食品集团有限公司"
 
 
-def test_put_is_an_update_too(cast, api):
+def test_put_is_not_offered_partial_updates_use_patch(cast, api):
     response = api(cast.dispatcher_gc).put(detail(cast.ent_a), {"headcount": "340", "version": "1"}, format="json")
-    assert response.status_code == 200
-    assert fresh(cast.ent_a).headcount == 340
+    assert response.status_code == 405
+    assert fresh(cast.ent_a).headcount == cast.ent_a.headcount
 
 
 def test_two_edits_from_the_same_version_the_second_is_409(cast, api):
@@ -455,7 +455,13 @@ def test_supply_link_create_and_delete(cast, api):
     response = client.post(LINKS, link_body(cast.ent_a, partner_credit_code=cast.ent_jz.credit_code), format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert (body["enterprise"], body["partner"], body["is_key"]) == (cast.ent_a.pk, cast.ent_jz.pk, True)
+    assert (body["enterprise"], body["partner_credit_code"], body["is_key"]) == (
+        cast.ent_a.pk,
+        cast.ent_jz.credit_code,
+        True,
+    )
+    assert "partner" not in body  # the id of an enterprise the liaison cannot see is not shown
+    assert SupplyLink.objects.get().partner == cast.ent_jz
     response = client.delete(reverse("supply-link-detail", args=[body["id"]]))
     assert response.status_code == 204
     assert not SupplyLink.objects.exists()

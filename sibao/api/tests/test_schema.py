@@ -37,7 +37,7 @@ def test_schema_as_json(client, db):
 def test_schema_has_the_registry_paths(schema):
     paths = schema["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/enterprises/"])
-    assert {"get", "put", "patch"} <= set(paths["/api/v1/enterprises/{id}/"])
+    assert {"get", "patch"} <= set(paths["/api/v1/enterprises/{id}/"])
     assert "delete" not in paths["/api/v1/enterprises/{id}/"]
     assert "post" in paths["/api/v1/enterprises/import/"]
     assert "post" in paths["/api/v1/auth/token/"]

@@ -1,5 +1,6 @@
 """`sibao seed_demo`: fill an empty database with the demo data set (and optionally a province-scale one)."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from sibao.demo import builders
@@ -33,6 +34,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, if_empty: bool, scale: str, count: int, **options):
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo creates accounts with a published password: it refuses to run in production.")
         if count < 0:
             raise CommandError("--count must not be negative.")
         if builders.database_has_data():
