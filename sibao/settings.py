@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
+    "csp",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -110,6 +111,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -196,6 +198,8 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # Uploaded tabular files larger than this are refused before they are read.
 SIBAO_IMPORT_MAX_BYTES = env_int("SIBAO_IMPORT_MAX_MB", 25, minimum=1) * 1024 * 1024
+# Whitelist application documents (plans, staff lists, commitment letters) larger than this are refused.
+SIBAO_DOCUMENT_MAX_BYTES = env_int("SIBAO_DOCUMENT_MAX_MB", 10, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -215,6 +219,27 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "sibao@localhost")
 # The platform's address, for links in e-mails.
 SIBAO_SITE_URL = env_str("SIBAO_SITE_URL", "http://127.0.0.1:8000")
+
+# Content security: scripts, styles and images only from this site (the pages use no inline script).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+# HTTPS: behind a TLS-terminating proxy in production.
+SECURE_SSL_REDIRECT = env_bool("SIBAO_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("SIBAO_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+if env_bool("SIBAO_BEHIND_HTTPS_PROXY", PRODUCTION):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
 
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
