@@ -108,12 +108,10 @@ class User(AbstractUser):
         return self.display_name or self.username
 
     @property
-    def is_liaison(self) -> bool:
-        return self.enterprise_id is not None
-
-    @property
     def is_official(self) -> bool:
-        return self.is_superuser or any(g.role in OFFICIAL_ROLES for g in self.grants.all())
+        from sibao.regions.scoping import user_grants
+
+        return self.is_superuser or any(g.role in OFFICIAL_ROLES for g in user_grants(self))
 
 
 class Grant(models.Model):

@@ -21,7 +21,7 @@ from sibao.accounts.models import Grant, Organization, User
 from sibao.accounts.roles import Action
 from sibao.audit.models import Event
 from sibao.core.errors import ErrorCode, ServiceError
-from sibao.core.forms import show_service_error
+from sibao.core.forms import service_error_text, show_service_error
 from sibao.core.identifiers import credit_code_compact
 from sibao.core.views import ScopedListView
 from sibao.enterprises.models import Enterprise
@@ -105,7 +105,9 @@ class UserListView(ScopedListView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
-        queryset = super().get_queryset().select_related("organization", "enterprise").prefetch_related("grants")
+        queryset = (
+            super().get_queryset().select_related("organization", "enterprise").prefetch_related("grants__region")
+        )
         query = self.request.GET.get("q", "").strip()
         if query:
             queryset = queryset.filter(Q(username__icontains=query) | Q(display_name__icontains=query))
@@ -113,7 +115,7 @@ class UserListView(ScopedListView):
 
 
 def _manageable_regions(user):
-    return visible_regions(user).order_by("code")
+    return visible_regions(user, Action.MANAGE_USERS).order_by("code")
 
 
 def _manageable_organizations(user):
@@ -184,7 +186,7 @@ def user_detail(request, pk: int):
             else:
                 raise Http404
         except ServiceError as error:
-            messages.error(request, " ".join([error.message, *[m for ms in error.fields.values() for m in ms]]))
+            messages.error(request, service_error_text(error))
     context = {
         "target": target,
         "grants": target.grants.select_related("region"),

@@ -75,8 +75,3 @@ def event_record(*, actor, action: str, obj: models.Model, changes: dict | None 
     event = event_build(actor=actor, action=action, obj=obj, changes=changes)
     event.save()
     return event
-
-
-def events_record_bulk(events: list[Event]) -> None:
-    """Insert many prepared events at once (imports)."""
-    Event.objects.bulk_create(events, batch_size=1000)

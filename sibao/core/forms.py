@@ -16,3 +16,9 @@ def show_service_error(form, error: ServiceError) -> None:
             form.add_error(target, message)
     if not error.fields or error.message not in sum(error.fields.values(), []):
         form.add_error(None, error.message)
+
+
+def service_error_text(error: ServiceError) -> str:
+    """A refused action as one line, for a page message where there is no form to show it on."""
+    details = [message for messages in error.fields.values() for message in messages if message != error.message]
+    return "；".join([error.message, *details]) if details else error.message

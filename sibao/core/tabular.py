@@ -145,7 +145,7 @@ def parse_count(value: str) -> int:
     return number
 
 
-_TRUE = {"1", "true", "yes", "y", "是", "√", "✓"}
+_TRUE = {"1", "true", "yes", "y", "on", "是", "√", "✓"}
 _FALSE = {"0", "false", "no", "n", "否", ""}
 
 

@@ -40,10 +40,6 @@ def enterprise_history(*, enterprise: Enterprise):
     return Event.objects.for_object(enterprise).select_related("actor")
 
 
-def enterprise_list_for(*, user):
-    return Enterprise.objects.visible_to(user).select_related("region")
-
-
 def with_contact_permission(queryset, user):
     """Annotate `contact_visible`: whether `user` may see the contact phone in full, which is the right
     to change the enterprise (its own liaison, or an official who keeps it); others see it masked."""

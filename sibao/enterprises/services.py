@@ -23,6 +23,7 @@ from sibao.core.tabular import (
     collector_paused,
     map_columns,
     normalise_cell,
+    parse_bool,
     parse_rows,
     read_table,
 )
@@ -87,7 +88,7 @@ def _clean(data: Mapping, *, partial: bool) -> dict:
             continue
         try:
             values[_attname(column.name)] = column.parse(text)
-        except Exception as exc:  # CellError, with its reason
+        except CellError as exc:
             errors[column.name] = [str(exc)]
     problem = check_industry(values)
     if problem:
@@ -202,6 +203,14 @@ def enterprise_update(
     return locked
 
 
+def _is_key(value) -> bool:
+    """A checkbox ("on"), a JSON boolean or a spreadsheet's 是/否: the import's own reading of yes and no."""
+    try:
+        return parse_bool(normalise_cell(value))
+    except CellError:
+        return False
+
+
 @transaction.atomic
 def supply_link_add(*, actor, enterprise: Enterprise, data: Mapping) -> SupplyLink:
     _require_change(actor, enterprise)
@@ -211,7 +220,7 @@ def supply_link_add(*, actor, enterprise: Enterprise, data: Mapping) -> SupplyLi
         partner_name=normalise_cell(data.get("partner_name")),
         partner_credit_code=credit_code_compact(normalise_cell(data.get("partner_credit_code"))),
         partner_region_id=normalise_cell(data.get("partner_region")) or None,
-        is_key=str(data.get("is_key", "")).lower() in ("1", "true", "on", "yes", "是"),
+        is_key=_is_key(data.get("is_key")),
         note=normalise_cell(data.get("note")),
     )
     try:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from sibao.accounts.roles import Action
 from sibao.core import tabular
 from sibao.core.errors import ServiceError
-from sibao.core.forms import show_service_error
+from sibao.core.forms import service_error_text, show_service_error
 from sibao.core.views import CSV, XLSX, ScopedDetailView, ScopedListView, file_response
 from sibao.enterprises import exports, selectors, services
 from sibao.enterprises.filters import EnterpriseFilter
@@ -161,7 +161,7 @@ def supply_link_add(request, pk: int):
     try:
         services.supply_link_add(actor=request.user, enterprise=enterprise, data=request.POST)
     except ServiceError as error:
-        messages.error(request, "; ".join([error.message, *[m for ms in error.fields.values() for m in ms]]))
+        messages.error(request, service_error_text(error))
     return redirect("enterprises:detail", pk=enterprise.pk)
 
 

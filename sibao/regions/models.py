@@ -31,6 +31,18 @@ def code_prefix(code: str, level: str) -> str:
     return code[: PREFIX_LENGTH[LEVEL_DEPTH[level]]]
 
 
+def ancestor_codes(code: str) -> list[str]:
+    """The code of a region and of every region above it, deepest first (410104001, 410104, 410100, 410000)."""
+    codes = [code]
+    if len(code) > 6:
+        codes.append(code[:6])
+    for keep in (4, 2):
+        candidate = code[:keep].ljust(6, "0")
+        if candidate not in codes:
+            codes.append(candidate)
+    return codes
+
+
 class Region(models.Model):
     """A division of the GB/T 2260 tree (province to street), or a park acting as one.
 
@@ -65,19 +77,15 @@ class Region(models.Model):
         """An event about a region (a mode switch) belongs to that region."""
         return self.code
 
-    @property
-    def depth(self) -> int:
-        return LEVEL_DEPTH[self.level]
-
     def contains(self, code: str) -> bool:
         """Whether the region with this code lies in this region's subtree (itself included)."""
         return code.startswith(self.prefix)
 
     def ancestors(self) -> list["Region"]:
         """From the province down to this region's parent."""
-        codes = [self.code[:n].ljust(6, "0") for n in (2, 4, 6) if n < len(self.prefix)]
+        codes = ancestor_codes(self.code)[:0:-1]
         found = {r.code: r for r in Region.objects.filter(code__in=codes)}
-        return [found[c] for c in codes if c in found and c != self.code]
+        return [found[c] for c in codes if c in found]
 
     @property
     def full_name(self) -> str:

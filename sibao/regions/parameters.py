@@ -59,22 +59,10 @@ class ParameterValue:
         }
 
 
-def ancestor_codes(code: str) -> list[str]:
-    """The codes of a region and every region above it, deepest first (410104001 -> ... -> 410000)."""
-    codes = [code]
-    if len(code) > 6:
-        codes.append(code[:6])
-    for keep in (4, 2):
-        candidate = code[:keep].ljust(6, "0")
-        if candidate not in codes:
-            codes.append(candidate)
-    return codes
-
-
 def parameter_value(region_code: str, key: str, on: dt.date | None = None) -> ParameterValue:
     """The value of `key` in force at `region_code` on day `on` (today by default)."""
     from sibao.core.clock import today
-    from sibao.regions.models import Parameter
+    from sibao.regions.models import Parameter, ancestor_codes
 
     declared = KEYS[key]
     day = on or today()
@@ -89,7 +77,7 @@ def parameter_value(region_code: str, key: str, on: dt.date | None = None) -> Pa
 def parameter_values(region_codes, key: str, on: dt.date | None = None) -> dict[str, ParameterValue]:
     """`parameter_value` for many regions at once, with one query (a table of every county's target)."""
     from sibao.core.clock import today
-    from sibao.regions.models import Parameter
+    from sibao.regions.models import Parameter, ancestor_codes
 
     declared = KEYS[key]
     day = on or today()

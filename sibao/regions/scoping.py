@@ -85,8 +85,8 @@ def get_visible_or_404(queryset_or_model, user, action: str = Action.VIEW, **loo
         raise Http404 from None
 
 
-def visible_regions(user):
-    """Regions the user may see: every subtree it has a grant for."""
+def visible_regions(user, action: str | None = None):
+    """Regions the user may see (every subtree it has a grant for), or may `action` in."""
     from sibao.regions.models import Region
 
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -95,7 +95,8 @@ def visible_regions(user):
         return Region.objects.all()
     condition = NOTHING
     for grant in user_grants(user):
-        condition |= Q(code__startswith=grant.region_prefix)
+        if action is None or role_allows(grant.role, action):
+            condition |= Q(code__startswith=grant.region_prefix)
     return Region.objects.filter(condition)
 
 
