@@ -1,27 +1,13 @@
 """The audit log for auditors: read-only, filtered to the auditor's jurisdiction."""
 
-import django_filters
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
 from django.views import generic
 
 from sibao.accounts.roles import Action
+from sibao.audit.filters import EventFilter
 from sibao.audit.models import Event
 from sibao.regions.scoping import holds_action_somewhere
-
-
-class EventFilter(django_filters.FilterSet):
-    action = django_filters.CharFilter(label=_("Action"), lookup_expr="startswith")
-    actor = django_filters.CharFilter(label=_("Actor"), field_name="actor_label")
-    object_type = django_filters.CharFilter(label=_("Object type"))
-    object_id = django_filters.CharFilter(label=_("Object id"))
-    since = django_filters.DateFilter(label=_("From"), field_name="at", lookup_expr="date__gte")
-    until = django_filters.DateFilter(label=_("To"), field_name="at", lookup_expr="date__lte")
-
-    class Meta:
-        model = Event
-        fields = ["action", "actor", "object_type", "object_id", "since", "until"]
 
 
 class EventListView(LoginRequiredMixin, generic.ListView):
