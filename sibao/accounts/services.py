@@ -13,6 +13,7 @@ from sibao.accounts.roles import Action, Role
 from sibao.audit.services import event_record
 from sibao.core.choices import Sector
 from sibao.core.errors import ErrorCode, ServiceError
+from sibao.core.identifiers import credit_code_compact
 
 
 def totp_device_pending(*, user) -> TOTPDevice:
@@ -76,6 +77,19 @@ def _require_manages_user(actor, user: User) -> None:
         raise ServiceError(ErrorCode.FORBIDDEN, _("This user also works outside the area you administer."))
 
 
+def _enterprise_for_liaison(actor, code: str):
+    from sibao.enterprises.models import Enterprise
+
+    enterprise = Enterprise.objects.visible_to(actor).filter(credit_code=credit_code_compact(code)).first()
+    if enterprise is None:
+        raise ServiceError(
+            ErrorCode.INVALID,
+            _("No enterprise with this credit code in your area."),
+            {"enterprise_code": [_("No enterprise with this credit code in your area.")]},
+        )
+    return enterprise
+
+
 def _check_password(password: str, user: User) -> None:
     try:
         password_validation.validate_password(password, user)
@@ -92,9 +106,11 @@ def user_create(
     display_name: str = "",
     phone: str = "",
     organization: Organization | None = None,
-    enterprise=None,
+    enterprise_code: str = "",
 ) -> User:
-    """A new official (with an organisation) or liaison (with an enterprise); grants are added after."""
+    """A new official (with an organisation) or liaison (of the enterprise with this credit code, in the
+    administrator's area); grants are added after."""
+    enterprise = _enterprise_for_liaison(actor, enterprise_code) if enterprise_code.strip() else None
     username = username.strip()
     if not username:
         raise ServiceError(ErrorCode.INVALID, _("Some values are not valid."), {"username": [_("is required")]})

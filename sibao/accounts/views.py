@@ -22,9 +22,7 @@ from sibao.accounts.roles import Action
 from sibao.audit.models import Event
 from sibao.core.errors import ErrorCode, ServiceError
 from sibao.core.forms import service_error_text, show_service_error
-from sibao.core.identifiers import credit_code_compact
 from sibao.core.views import ScopedListView
-from sibao.enterprises.models import Enterprise
 from sibao.regions.scoping import get_visible_or_404, holds_action_somewhere, visible_regions
 
 
@@ -129,28 +127,21 @@ def user_create(request):
     form = UserCreateForm(request.POST or None, organizations=_manageable_organizations(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        enterprise = None
-        if data["enterprise_code"]:
-            code = credit_code_compact(data["enterprise_code"])
-            enterprise = Enterprise.objects.visible_to(request.user).filter(credit_code=code).first()
-            if enterprise is None:
-                form.add_error("enterprise_code", _("No enterprise with this credit code in your area."))
-        if form.is_valid():
-            try:
-                user = services.user_create(
-                    actor=request.user,
-                    username=data["username"],
-                    password=data["password"],
-                    display_name=data["display_name"],
-                    phone=data["phone"],
-                    organization=data["organization"],
-                    enterprise=enterprise,
-                )
-            except ServiceError as error:
-                show_service_error(form, error)
-            else:
-                messages.success(request, _("User %(name)s created.") % {"name": user.username})
-                return redirect("accounts:user_detail", pk=user.pk)
+        try:
+            user = services.user_create(
+                actor=request.user,
+                username=data["username"],
+                password=data["password"],
+                display_name=data["display_name"],
+                phone=data["phone"],
+                organization=data["organization"],
+                enterprise_code=data["enterprise_code"],
+            )
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            messages.success(request, _("User %(name)s created.") % {"name": user.username})
+            return redirect("accounts:user_detail", pk=user.pk)
     return render(request, "accounts/user_form.html", {"form": form})
 
 
