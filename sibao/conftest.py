@@ -39,7 +39,8 @@ def pytest_runtest_teardown(item, nextitem):
     flushed = (marker and marker.kwargs.get("transaction")) or {"transactional_db", "live_server"} & set(
         getattr(item, "fixturenames", ())
     )
-    if flushed:
+    # After the session's last test the test database is gone (and the settings point at the real one again).
+    if flushed and nextitem is not None:
         from pytest_django.plugin import blocking_manager_key
 
         with item.config.stash[blocking_manager_key].unblock():

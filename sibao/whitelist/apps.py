@@ -6,3 +6,8 @@ class WhitelistConfig(AppConfig):
     name = "sibao.whitelist"
     label = "whitelist"
     verbose_name = _("Whitelist")
+
+    def ready(self):
+        from sibao.whitelist import receivers
+
+        receivers.connect()

@@ -120,6 +120,9 @@ class Application(models.Model):
     proposed_by_chain = models.ForeignKey(
         "self", verbose_name=_("proposed with"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The registry facts the automatic criteria were last evaluated on (rules.facts_of), so each result
+    # can be explained again later, in the reader's language.
+    facts = models.JSONField(_("facts evaluated"), default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     objects = ScopedManager()
@@ -228,6 +231,11 @@ class Entry(models.Model):
     needs_review = models.BooleanField(_("flagged for re-review"), default=False)
     review_reason = models.CharField(_("why re-review"), max_length=300, blank=True)
     removal_reason = models.CharField(_("reason for removal"), max_length=300, blank=True)
+    # Set only by a jointly decided stop (停产停工停运): the firm stays listed but does not produce.
+    production_stopped = models.BooleanField(_("production stopped by joint decision"), default=False)
+    production_stopped_on = models.DateField(_("production stopped on"), null=True, blank=True)
+    # The parameter records (regions.parameters.ParameterValue.as_record) the admission's term came from.
+    parameters = models.JSONField(_("parameters the admission used"), default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     objects = ScopedManager()
@@ -305,6 +313,9 @@ class SpotCheck(models.Model):
     def __str__(self) -> str:
         return f"{self.enterprise} {self.checked_on}"
 
+    def audit_region_code(self) -> str:
+        return self.enterprise.region_id
+
 
 class BreakerLevel(models.TextChoices):
     WARNING = "warning", _("Warning")
@@ -316,10 +327,15 @@ class BreakerStatus(models.TextChoices):
     OPEN = "open", _("Rectifying")
     RECTIFIED = "rectified", _("Rectified")
     ESCALATED = "escalated", _("Escalated")
+    ENFORCED = "enforced", _("Closed: firm removed")
 
 
 class BreakerCase(models.Model):
-    """A graded response started by a failed spot check or an outbreak: one level of the jurisdiction's steps."""
+    """A graded response started by a failed spot check or an outbreak: one level of the jurisdiction's steps.
+
+    An entry has at most one open case; a further failure or a missed deadline closes it as escalated
+    and opens the next step (`escalated_from`). `policy` is the parameter record the steps came from.
+    """
 
     entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="breaker_cases")
     spot_check = models.ForeignKey(SpotCheck, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -328,8 +344,13 @@ class BreakerCase(models.Model):
     rectify_by = models.DateField(_("rectify by"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=BreakerStatus.choices, default=BreakerStatus.OPEN)
     policy = models.JSONField(_("steps in force"), default=dict)
+    escalated_from = models.ForeignKey(
+        "self", verbose_name=_("escalated from"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(_("rectification note"), blank=True)
 
     objects = ScopedManager()
     scope = ScopeSpec(
@@ -340,9 +361,16 @@ class BreakerCase(models.Model):
         ordering = ["-opened_at", "-id"]
         verbose_name = _("breaker case")
         verbose_name_plural = _("breaker cases")
+        constraints = [
+            models.UniqueConstraint(fields=["entry"], condition=Q(status="open"), name="breakercase_one_open"),
+        ]
+        indexes = [models.Index(fields=["status", "rectify_by"], name="breakercase_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.entry.enterprise}: {self.get_level_display()}"
+
+    def audit_region_code(self) -> str:
+        return self.entry.enterprise.region_id
 
 
 class JointAction(models.TextChoices):
@@ -356,10 +384,22 @@ class JointDecisionStatus(models.TextChoices):
     PROPOSED = "proposed", _("Awaiting joint decision")
     APPROVED = "approved", _("Decided jointly")
     REJECTED = "rejected", _("Rejected")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+class DecisionSide(models.TextChoices):
+    """The two bodies a joint decision needs."""
+
+    DISPATCH = "dispatch", _("Dispatch office")
+    PREVENTION = "prevention", _("Epidemic-prevention HQ")
 
 
 class JointDecision(models.Model):
-    """A 会商: suspending, removing or stopping a whitelisted firm needs both the dispatch office and the HQ."""
+    """A 会商: suspending, removing or stopping a whitelisted firm needs both the dispatch office and the HQ.
+
+    Proposed by a department (or by the breaker itself: `proposed_by` empty), approved by one person per
+    side, carried out when both sides have approved; one side's rejection ends it.
+    """
 
     entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="joint_decisions")
     action = models.CharField(_("action"), max_length=32, choices=JointAction.choices)
@@ -369,12 +409,15 @@ class JointDecision(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=JointDecisionStatus.choices, default=JointDecisionStatus.PROPOSED
     )
-    proposed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(auto_now_add=True)
     dispatch_approved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     dispatch_approved_at = models.DateTimeField(null=True, blank=True)
     prevention_approved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     prevention_approved_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
     version = models.PositiveIntegerField(default=1)
 
     objects = ScopedManager()
@@ -386,6 +429,67 @@ class JointDecision(models.Model):
         ordering = ["-proposed_at", "-id"]
         verbose_name = _("joint decision")
         verbose_name_plural = _("joint decisions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "action"], condition=Q(status="proposed"), name="jointdecision_one_pending"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entry.enterprise}: {self.get_action_display()}"
+
+    def audit_region_code(self) -> str:
+        return self.entry.enterprise.region_id
+
+
+# --- coverage ------------------------------------------------------------------------------------------
+
+
+class CoverageSnapshot(models.Model):
+    """One day's whitelist coverage of a jurisdiction in one sector ("" = all sectors), kept for the trend.
+
+    Written by `coverage_snapshot_take` (command `sibao snapshot_coverage`) from the whole registry, not
+    from one user's view; taking it again the same day replaces that day's figures. `target` is the share
+    the jurisdiction's parameter asked for that day, `parameter` the record it came from.
+    """
+
+    date = models.DateField(_("date"))
+    # No index of its own: the unique constraint below starts with the region.
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    sector = models.CharField(_("sector"), max_length=32, choices=Sector.choices, blank=True)
+    total_output = models.DecimalField(_("total output (10k yuan)"), max_digits=16, decimal_places=2)
+    whitelisted_output = models.DecimalField(_("whitelisted output (10k yuan)"), max_digits=16, decimal_places=2)
+    target = models.DecimalField(_("target share"), max_digits=5, decimal_places=4)
+    firms_total = models.PositiveIntegerField(_("firms"))
+    firms_whitelisted = models.PositiveIntegerField(_("firms whitelisted"))
+    parameter = models.JSONField(_("target parameter used"), default=dict, blank=True)
+    taken_at = models.DateTimeField(_("taken at"))
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region__code", sector="sector")
+
+    class Meta:
+        ordering = ["region_id", "sector", "date"]
+        verbose_name = _("coverage snapshot")
+        verbose_name_plural = _("coverage snapshots")
+        constraints = [
+            # Also the index of a history lookup: one region and sector over a range of days.
+            models.UniqueConstraint(fields=["region", "sector", "date"], name="coveragesnapshot_unique_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.sector or '*'} {self.date}"
+
+    @property
+    def ratio(self):
+        from sibao.whitelist.coverage import ratio
+
+        return ratio(self.whitelisted_output, self.total_output)
+
+    @property
+    def gap(self):
+        from sibao.whitelist.coverage import gap
+
+        return gap(self.total_output, self.whitelisted_output, self.target)

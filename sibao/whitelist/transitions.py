@@ -27,6 +27,9 @@ ENTRY_MOVES: dict[tuple[str | None, str], str] = {
     (E.SUSPENDED, "remove"): E.REMOVED,
     (E.SUSPENDED, "reinstate"): E.ACTIVE,
     (E.SUSPENDED, "expire"): E.EXPIRED,
+    # A jointly decided stop of production (停产停工停运) and its end: the firm stays listed (breaker.py).
+    (E.ACTIVE, "stop_production"): E.ACTIVE,
+    (E.ACTIVE, "resume_production"): E.ACTIVE,
 }
 
 
