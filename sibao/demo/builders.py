@@ -5,7 +5,8 @@ Generation is pure and deterministic: `demo_plan()` and `province_plan()` draw e
 credit codes and links on every machine. `seed()` writes a plan to the database with bulk inserts in one
 transaction, adds the organisations of both work plans and one demo account per role, and records one
 audit event for the run. Seeding bypasses the registry services (and their per-row audit events) on
-purpose: it is bulk loading of invented data, not the work of anyone.
+purpose: it is bulk loading of invented data, not the work of anyone. The whitelist part of the demo set is
+the exception: it is played through the whitelist services, with their history and events (whitelist.py).
 """
 
 import functools
@@ -28,6 +29,7 @@ from sibao.accounts.roles import Role
 from sibao.audit.services import event_record
 from sibao.core.identifiers import credit_code_build
 from sibao.demo import data
+from sibao.demo import whitelist as demo_whitelist
 from sibao.demo.data import Jurisdiction
 from sibao.enterprises.models import Enterprise, EnterpriseKind, LinkDirection, SupplyLink
 from sibao.regions.loader import load_divisions, read_divisions
@@ -693,11 +695,14 @@ class SeedResult:
     digest: str = ""
     seconds: float = 0.0
     timings: dict = field(default_factory=dict)
+    whitelist: demo_whitelist.WhitelistResult = field(default_factory=demo_whitelist.WhitelistResult)
 
 
 @transaction.atomic
-def seed(*, scale: str = "demo", count: int = PROVINCE_COUNT) -> SeedResult:
-    """Write the demo set (and with scale="province", `count` more firms) into an empty database."""
+def seed(*, scale: str = "demo", count: int = PROVINCE_COUNT, whitelist: bool = True) -> SeedResult:
+    """Write the demo set (and with scale="province", `count` more firms) into an empty database.
+
+    `whitelist=False` leaves out the whitelist story (registry and accounts only)."""
     started = time.perf_counter()
     result = SeedResult(scale=scale)
     mark = started
@@ -750,6 +755,12 @@ def seed(*, scale: str = "demo", count: int = PROVINCE_COUNT) -> SeedResult:
     Grant.objects.bulk_create(grants)
     lap("accounts")
 
+    # The whitelist story over the demo firms, through the whitelist services (sibao/demo/whitelist.py). Not at
+    # province scale: the benchmark builds its own whitelist over the whole registry (bench/whitelist_coverage.py).
+    if scale == "demo" and whitelist:
+        result.whitelist = demo_whitelist.seed_whitelist(firms, [spec.jurisdiction for spec in plan.firms])
+        lap("whitelist")
+
     result.enterprises = sum(len(p.firms) for p in plans)
     result.projects = sum(f.kind == EnterpriseKind.PROJECT for p in plans for f in p.firms)
     result.supply_links = sum(len(p.links) for p in plans)
@@ -761,6 +772,7 @@ def seed(*, scale: str = "demo", count: int = PROVINCE_COUNT) -> SeedResult:
         "supply_links": result.supply_links,
         "organizations": result.organizations,
         "users": result.users,
+        "whitelist_entries": sum(result.whitelist.entries.values()),
     }
     event_record(
         actor=None,

@@ -27,13 +27,18 @@ class Command(BaseCommand):
             help="demo: the two jurisdictions only; province: plus the benchmark set.",
         )
         parser.add_argument(
+            "--without-whitelist",
+            action="store_true",
+            help="Registry and accounts only: leave out the whitelist story (criteria, applications, breaker).",
+        )
+        parser.add_argument(
             "--count",
             type=int,
             default=builders.PROVINCE_COUNT,
             help="Size of the province-scale set (default %(default)s; only with --scale province).",
         )
 
-    def handle(self, *args, if_empty: bool, scale: str, count: int, **options):
+    def handle(self, *args, if_empty: bool, scale: str, count: int, without_whitelist: bool, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_demo creates accounts with a published password: it refuses to run in production.")
         if count < 0:
@@ -47,18 +52,20 @@ class Command(BaseCommand):
                 "The database already has users or enterprises; seed_demo only fills an empty database "
                 "(use --if-empty to skip quietly)."
             )
-        result = builders.seed(scale=scale, count=count)
+        result = builders.seed(scale=scale, count=count, whitelist=not without_whitelist)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {scale} data in {result.seconds:.1f}s: {result.organizations} organisations, "
                 f"{result.enterprises} enterprises ({result.projects} projects), "
-                f"{result.supply_links} supply links, {result.users} users."
+                f"{result.supply_links} supply links, {result.users} users; {result.whitelist.summary()}."
             )
         )
         if options["verbosity"] > 1:
             for stage, seconds in result.timings.items():
                 self.stdout.write(f"  {stage}: {seconds:.2f}s")
             self.stdout.write(f"  digest: {result.digest}")
+            if result.whitelist.seeded:
+                self.stdout.write(f"  whitelist digest: {result.whitelist.digest}")
         self._print_logins()
 
     def _print_logins(self) -> None:
