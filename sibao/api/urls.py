@@ -6,10 +6,19 @@ from rest_framework.routers import DefaultRouter
 
 from sibao.api import views
 from sibao.enterprises.api import EnterpriseViewSet, SupplyLinkViewSet
+from sibao.whitelist import api as whitelist
 
 router = DefaultRouter()
 router.register("enterprises", EnterpriseViewSet, basename="enterprise")
 router.register("supply-links", SupplyLinkViewSet, basename="supply-link")
+router.register("whitelist/entries", whitelist.EntryViewSet, basename="whitelist-entry")
+router.register("whitelist/applications", whitelist.ApplicationViewSet, basename="whitelist-application")
+router.register("whitelist/criteria-sets", whitelist.CriteriaSetViewSet, basename="whitelist-criteria-set")
+router.register("whitelist/spot-checks", whitelist.SpotCheckViewSet, basename="whitelist-spot-check")
+router.register("whitelist/breaker-cases", whitelist.BreakerCaseViewSet, basename="whitelist-breaker-case")
+router.register("whitelist/joint-decisions", whitelist.JointDecisionViewSet, basename="whitelist-joint-decision")
+router.register("whitelist/coverage", whitelist.CoverageViewSet, basename="whitelist-coverage")
+router.register("whitelist/closing-the-gap", whitelist.ClosingTheGapViewSet, basename="whitelist-closing-the-gap")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

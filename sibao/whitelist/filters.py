@@ -167,3 +167,30 @@ class JointDecisionFilter(django_filters.FilterSet):
 
     def in_region(self, queryset, name, value):
         return in_subtree(queryset, "entry__enterprise__region__code", value)
+
+
+# --- coverage's parameters ---------------------------------------------------------------------------------
+
+
+def top_region(user) -> Region | None:
+    """The widest region the user's grants cover (a superuser: the province), or None."""
+    from sibao.regions.models import Level
+    from sibao.regions.scoping import user_grants
+
+    if user.is_superuser:
+        return Region.objects.filter(level=Level.PROVINCE).order_by("code").first()
+    grants = sorted(user_grants(user), key=lambda g: (len(g.region_prefix), g.region_id))
+    return Region.objects.filter(code=grants[0].region_id).first() if grants else None
+
+
+def coverage_region(user, value: str | None) -> Region | None:
+    """The region coverage is asked for, if the user may see it (None otherwise: a 404); by default its top region."""
+    from sibao.regions.scoping import visible_regions
+
+    value = (value or "").strip()
+    return visible_regions(user).filter(code=value).first() if value else top_region(user)
+
+
+def coverage_sector(value: str | None) -> str | None:
+    """A sector to limit coverage to, or None for all of them."""
+    return value if value in Sector.values else None

@@ -5,6 +5,7 @@ and is shown on the form with `show_service_error`.
 """
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from sibao.core.choices import Sector
@@ -45,6 +46,10 @@ class DocumentsForm(forms.Form):
             name = document_field_name(document_type)
             self.fields[name] = field
             self.document_fields.append(name)
+
+    @property
+    def document_bound_fields(self) -> list:
+        return [self[name] for name in self.document_fields]
 
     def documents(self, files) -> list[tuple[str, object]]:
         """(document type, uploaded file) for every file sent, in the order of the fields."""
@@ -111,7 +116,7 @@ class CriteriaSetForm(forms.Form):
 
 
 def _fact_choices():
-    return [("", "—")] + [(name, str(fact.label).capitalize()) for name, fact in rules.FACTS.items()]
+    return [("", "—")] + [(name, capfirst(fact.label)) for name, fact in rules.FACTS.items()]
 
 
 def _operator_choices():
@@ -238,11 +243,3 @@ class AdmitForm(forms.Form):
 
 class RectifiedForm(forms.Form):
     note = forms.CharField(label=_("What was rectified"), widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class DecisionForm(forms.Form):
-    """One side's approval or rejection of a joint decision."""
-
-    side = forms.CharField(widget=forms.HiddenInput)
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    reason = forms.CharField(label=_("Reason for rejecting"), max_length=1000, required=False)
