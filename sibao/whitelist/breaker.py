@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
@@ -25,7 +24,6 @@ from sibao.accounts.roles import Action, Role, role_allows
 from sibao.audit.services import event_record
 from sibao.core.clock import now, today
 from sibao.core.errors import ErrorCode, ServiceError
-from sibao.core.notifications import notify
 from sibao.regions.parameters import parameter_value
 from sibao.regions.scoping import may_act_at
 from sibao.whitelist.models import (
@@ -40,7 +38,7 @@ from sibao.whitelist.models import (
     JointDecisionStatus,
     SpotCheck,
 )
-from sibao.whitelist.services import entry_move
+from sibao.whitelist.services import entry_move, notify_about
 from sibao.whitelist.transitions import MoveNotAllowed, entry_target
 
 STEPS_KEY = "whitelist.breaker_steps"
@@ -161,17 +159,6 @@ def _approvers(enterprise) -> list:
     )
 
 
-def _link(enterprise) -> str:
-    try:
-        return reverse("enterprises:detail", args=[enterprise.pk])
-    except NoReverseMatch:
-        return ""
-
-
-def _tell(recipients, subject: str, body: str, obj, enterprise) -> None:
-    notify(recipients=recipients, subject=subject, body=body, link=_link(enterprise), obj=obj)
-
-
 # --- steps ----------------------------------------------------------------------------------------------------
 
 
@@ -268,7 +255,7 @@ def _open_case(
         body = _("%(level)s for %(enterprise)s: rectify by %(date)s. %(reason)s")
     else:
         body = _("%(level)s for %(enterprise)s. %(reason)s")
-    _tell(
+    notify_about(
         _liaisons(enterprise),
         _("Circuit breaker: %(level)s") % {"level": case.get_level_display()},
         body
@@ -370,7 +357,7 @@ def breaker_rectified(*, actor, case: BreakerCase, note: str) -> BreakerCase:
     _supersede_pending(entry=entry, actor=actor, case=locked)
     _close_case(locked, status=BreakerStatus.RECTIFIED, actor=actor, note=note)
     enterprise = entry.enterprise
-    _tell(
+    notify_about(
         _liaisons(enterprise),
         _("Circuit breaker: rectification accepted"),
         _("The %(level)s for %(enterprise)s is closed as rectified: %(note)s")
@@ -463,14 +450,14 @@ def _propose(
     )
     enterprise = entry.enterprise
     values = {"action": decision.get_action_display(), "enterprise": enterprise.name, "reason": reason}
-    _tell(
+    notify_about(
         _approvers(enterprise),
         _("Joint decision needed: %(action)s") % values,
         _("%(action)s: %(enterprise)s. Reason: %(reason)s") % values,
         decision,
         enterprise,
     )
-    _tell(
+    notify_about(
         _liaisons(enterprise),
         _("Proposed: %(action)s") % values,
         _("%(action)s has been proposed for %(enterprise)s and awaits a joint decision. Reason: %(reason)s") % values,
@@ -554,7 +541,7 @@ def _tell_outcome(decision: JointDecision, entry: Entry, subject: str, body: str
     recipients = _liaisons(entry.enterprise)
     if decision.proposed_by_id:
         recipients.append(decision.proposed_by)
-    _tell(recipients, subject, body, decision, entry.enterprise)
+    notify_about(recipients, subject, body, decision, entry.enterprise)
 
 
 @transaction.atomic

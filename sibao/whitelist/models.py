@@ -55,6 +55,14 @@ class CriterionKind(models.TextChoices):
     JUDGED = "judged", _("Judged by a reviewer")
 
 
+class DocumentType(models.TextChoices):
+    PREVENTION_PLAN = "prevention_plan", _("Epidemic-prevention and emergency plan")
+    STAFF_LIST = "staff_list", _("Staff list")
+    COMMITMENT = "commitment", _("Commitment letter (承诺书)")
+    CLOSED_LOOP_PLAN = "closed_loop_plan", _("Closed-loop production plan")
+    OTHER = "other", _("Other")
+
+
 class Criterion(models.Model):
     """One condition of a criteria set: a rule over registry facts, or a point a reviewer judges.
 
@@ -70,7 +78,7 @@ class Criterion(models.Model):
     fact = models.CharField(_("registry fact"), max_length=32, blank=True)
     operator = models.CharField(_("operator"), max_length=16, blank=True)
     value = models.JSONField(_("value"), null=True, blank=True)
-    document_type = models.CharField(_("document asked for"), max_length=32, blank=True)
+    document_type = models.CharField(_("document asked for"), max_length=32, blank=True, choices=DocumentType.choices)
 
     class Meta:
         ordering = ["criteria_set_id", "order", "id"]
@@ -82,14 +90,6 @@ class Criterion(models.Model):
 
 
 # --- applications ------------------------------------------------------------------------------------
-
-
-class DocumentType(models.TextChoices):
-    PREVENTION_PLAN = "prevention_plan", _("Epidemic-prevention and emergency plan")
-    STAFF_LIST = "staff_list", _("Staff list")
-    COMMITMENT = "commitment", _("Commitment letter (承诺书)")
-    CLOSED_LOOP_PLAN = "closed_loop_plan", _("Closed-loop production plan")
-    OTHER = "other", _("Other")
 
 
 class ApplicationStatus(models.TextChoices):

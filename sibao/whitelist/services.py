@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -190,24 +190,20 @@ def _require_version(obj, expected_version: int | None) -> None:
     raise _conflict(message % values)
 
 
+_OWN_PAGES = {
+    Application: "whitelist:application_detail",
+    Entry: "whitelist:entry_detail",
+    CriteriaSet: "whitelist:criteria_detail",
+}
+
+
 def _link(obj, enterprise) -> str:
-    """Where a notification points: the object's page once it exists, else the enterprise's page."""
-    names = {
-        Application: "whitelist:application_detail",
-        Entry: "whitelist:entry_detail",
-        CriteriaSet: "whitelist:criteria_detail",
-    }
-    for name, args in ((names.get(type(obj)), [obj.pk]), ("enterprises:detail", [enterprise.pk])):
-        if not name:
-            continue
-        try:
-            return reverse(name, args=args)
-        except NoReverseMatch:
-            continue
-    return ""
+    """Where a notification points: the object's own page, else the enterprise's whitelist page."""
+    name = _OWN_PAGES.get(type(obj))
+    return reverse(name, args=[obj.pk]) if name else reverse("whitelist:enterprise", args=[enterprise.pk])
 
 
-def _tell(recipients: Iterable, subject: str, body: str, obj, enterprise) -> None:
+def notify_about(recipients: Iterable, subject: str, body: str, obj, enterprise) -> None:
     notify(recipients=recipients, subject=subject, body=body, link=_link(obj, enterprise), obj=obj)
 
 
@@ -720,7 +716,7 @@ def _submit(actor, enterprise, documents: list, note: str, written: list[str]) -
     )
     _store_documents(application, checked, actor, written)
     _record_creation(actor, application)
-    _tell(
+    notify_about(
         reviewers_for(locked.region_id, locked.sector),
         _("New whitelist application: %(enterprise)s") % {"enterprise": locked},
         _outcome_summary(criteria, evaluations),
@@ -847,7 +843,7 @@ def application_review(*, actor, application: Application, decisions: Mapping, e
         subject = _("Admitted to the whitelist: %(enterprise)s")
     # The enterprise's liaisons, and the official who applied for it if one did (not the reviewer).
     applicants = [u for u in (*liaisons_of(enterprise), locked.submitted_by) if u.pk != actor.pk]
-    _tell(applicants, subject % {"enterprise": enterprise}, reason, locked, enterprise)
+    notify_about(applicants, subject % {"enterprise": enterprise}, reason, locked, enterprise)
     return locked
 
 
@@ -905,7 +901,7 @@ def _resubmit(actor, application, documents, note, expected_version, written) ->
         "n": len(checked)
     }
     application_move(actor=actor, application=locked, action="resubmit", reason=reason)
-    _tell(
+    notify_about(
         reviewers_for(enterprise.region_id, enterprise.sector),
         _("Whitelist application resubmitted: %(enterprise)s") % {"enterprise": enterprise},
         _outcome_summary(criteria, evaluations),
@@ -1019,7 +1015,7 @@ def _announce_chain(entry: Entry) -> None:
         ) % {"partner": partner, "enterprise": entry.enterprise}
         if proposal.has_pending_application:
             body += " " + _("Its application is waiting for review.")
-        _tell(
+        notify_about(
             [*reviewers_for(partner.region_id, partner.sector), *liaisons_of(partner)],
             _("Chain protection: %(partner)s supplies a whitelisted firm") % {"partner": partner},
             body,
@@ -1062,7 +1058,7 @@ def entry_admit_directly(*, actor, enterprise, reason: str, effective_date: dt.d
         reason=reason.strip(),
         effective_date=effective_date,
     )
-    _tell(
+    notify_about(
         liaisons_of(locked),
         _("Admitted to the whitelist: %(enterprise)s") % {"enterprise": locked},
         reason.strip(),
@@ -1114,7 +1110,7 @@ def entry_renew(*, actor, entry: Entry, valid_to: dt.date, expected_version: int
         valid_to=valid_to,
         parameters=parameters,
     )
-    _tell(
+    notify_about(
         liaisons_of(enterprise),
         _("Whitelist admission renewed: %(enterprise)s") % {"enterprise": enterprise},
         _("Valid until %(date)s.") % {"date": valid_to.isoformat()},
@@ -1150,7 +1146,7 @@ def entries_expire(on: dt.date | None = None) -> list[Entry]:
                 reason=_("The admission ended on %(date)s.") % {"date": entry.valid_to.isoformat()},
                 effective_date=entry.valid_to + dt.timedelta(days=1),
             )
-            _tell(
+            notify_about(
                 liaisons_of(enterprise),
                 _("Whitelist admission expired: %(enterprise)s") % {"enterprise": enterprise},
                 _("The admission ended on %(date)s. Apply again to return to the whitelist.")
@@ -1216,7 +1212,7 @@ def entry_flag_review(*, enterprise, changes: Mapping) -> Entry | None:
         obj=enterprise,
         changes={"needs_review": [False, True], "review_reason": [None, reason]},
     )
-    _tell(
+    notify_about(
         reviewers_for(enterprise.region_id, enterprise.sector),
         _("Re-review a whitelisted enterprise: %(enterprise)s") % {"enterprise": enterprise},
         reason,
