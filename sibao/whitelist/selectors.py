@@ -13,6 +13,7 @@ from sibao.core.clock import today
 from sibao.enterprises.models import Enterprise, EnterpriseKind, LinkDirection, SupplyLink
 from sibao.regions.models import Region, ancestor_codes
 from sibao.regions.parameters import parameter_values
+from sibao.regions.scoping import user_grants
 from sibao.whitelist import coverage, rules
 from sibao.whitelist.models import (
     PENDING_APPLICATION,
@@ -351,6 +352,12 @@ def coverage_by_region(user, region, *, sector: str | None = None, on: dt.date |
     return coverage.CoverageTable(region.code, region.name, sector, day, rows, total)
 
 
+def _only_sector(user) -> str | None:
+    """The one sector a sector official sees (all its grants limited to it), else None."""
+    sectors = {grant.sector for grant in user_grants(user)}
+    return next(iter(sectors)) if len(sectors) == 1 and "" not in sectors and not user.is_superuser else None
+
+
 def coverage_history(user, region, sector: str | None = None, *, days: int = 30, on: dt.date | None = None):
     """The snapshots of the region (one sector, or all sectors) over the `days` days up to `on`, oldest first.
 
@@ -358,9 +365,10 @@ def coverage_history(user, region, sector: str | None = None, *, days: int = 30,
     """
     region = _region(region)
     last = on or today()
+    sector = sector or _only_sector(user) or ""
     return list(
         CoverageSnapshot.objects.visible_to(user)
-        .filter(region=region, sector=sector or "", date__gt=last - dt.timedelta(days=days), date__lte=last)
+        .filter(region=region, sector=sector, date__gt=last - dt.timedelta(days=days), date__lte=last)
         .order_by("date")
     )
 

@@ -401,3 +401,26 @@ def test_the_command_records_today_by_default(world, capsys):
     call_command("snapshot_coverage")
     assert "coverage rows recorded" in capsys.readouterr().out
     assert CoverageSnapshot.objects.filter(region_id=GUANCHENG, sector="").count() == 1
+
+
+def test_a_sector_official_sees_the_history_of_its_sector(cast):
+    from sibao.regions.models import Region
+    from sibao.whitelist import selectors
+    from sibao.whitelist.models import CoverageSnapshot
+
+    guancheng = Region.objects.get(code="410104")
+    day = dt.date(2026, 11, 20)
+    for sector in ("", "industry", "commerce"):
+        CoverageSnapshot.objects.create(
+            date=day,
+            region=guancheng,
+            sector=sector,
+            total_output=100,
+            whitelisted_output=50,
+            target="0.7",
+            firms_total=2,
+            firms_whitelisted=1,
+            taken_at=dt.datetime(2026, 11, 20, 23, tzinfo=dt.UTC),
+        )
+    history = selectors.coverage_history(cast.industry_gc, guancheng, on=day)
+    assert [row.sector for row in history] == ["industry"]
