@@ -314,50 +314,54 @@ def _entry_for_review(user, pk: int) -> Entry:
     return entry
 
 
+def _enterprise_action(request, enterprise: Enterprise, form, key: str, perform, done):
+    """A form posted on the enterprise's whitelist page: `perform(cleaned_data)` calls the service; on success
+    the message `done` (text, or a function of the service's result) and back to the page. A refusal is the
+    page's 403/404 or, for a lost race, a reload with the message; anything else shows on the form `key`."""
+    page = reverse("whitelist:enterprise", args=[enterprise.pk])
+    if form.is_valid():
+        try:
+            result = perform(form.cleaned_data)
+        except ServiceError as error:
+            if reloaded := _refuse(request, error, page):
+                return reloaded
+            show_service_error(form, error)
+        else:
+            messages.success(request, done(result) if callable(done) else done)
+            return redirect(page)
+    return _render_enterprise(request, enterprise, {key: form})
+
+
 @login_required
 @require_POST
 def entry_renew(request, pk: int):
     entry = _entry_for_review(request.user, pk)
-    form = RenewForm(request.POST)
-    if form.is_valid():
-        try:
-            services.entry_renew(
-                actor=request.user,
-                entry=entry,
-                valid_to=form.cleaned_data["valid_to"],
-                expected_version=form.cleaned_data["version"],
-            )
-        except ServiceError as error:
-            if reloaded := _refuse(request, error, reverse("whitelist:enterprise", args=[entry.enterprise_id])):
-                return reloaded
-            show_service_error(form, error)
-        else:
-            messages.success(request, _("The admission has been renewed."))
-            return redirect("whitelist:enterprise", pk=entry.enterprise_id)
-    return _render_enterprise(request, entry.enterprise, {"renew": form})
+    return _enterprise_action(
+        request,
+        entry.enterprise,
+        RenewForm(request.POST),
+        "renew",
+        lambda data: services.entry_renew(
+            actor=request.user, entry=entry, valid_to=data["valid_to"], expected_version=data["version"]
+        ),
+        _("The admission has been renewed."),
+    )
 
 
 @login_required
 @require_POST
 def entry_review_clear(request, pk: int):
     entry = _entry_for_review(request.user, pk)
-    form = ReviewClearForm(request.POST)
-    if form.is_valid():
-        try:
-            services.entry_review_clear(
-                actor=request.user,
-                entry=entry,
-                note=form.cleaned_data["note"],
-                expected_version=form.cleaned_data["version"],
-            )
-        except ServiceError as error:
-            if reloaded := _refuse(request, error, reverse("whitelist:enterprise", args=[entry.enterprise_id])):
-                return reloaded
-            show_service_error(form, error)
-        else:
-            messages.success(request, _("The re-review is done; the admission stands on the facts now on file."))
-            return redirect("whitelist:enterprise", pk=entry.enterprise_id)
-    return _render_enterprise(request, entry.enterprise, {"clear": form})
+    return _enterprise_action(
+        request,
+        entry.enterprise,
+        ReviewClearForm(request.POST),
+        "clear",
+        lambda data: services.entry_review_clear(
+            actor=request.user, entry=entry, note=data["note"], expected_version=data["version"]
+        ),
+        _("The re-review is done; the admission stands on the facts now on file."),
+    )
 
 
 @login_required
@@ -367,23 +371,16 @@ def entry_admit(request, pk: int):
     enterprise = _enterprise_or_404(request.user, pk)
     if not _may(request.user, Action.REVIEW, enterprise):
         raise PermissionDenied
-    form = AdmitForm(request.POST)
-    if form.is_valid():
-        try:
-            services.entry_admit_directly(
-                actor=request.user,
-                enterprise=enterprise,
-                reason=form.cleaned_data["reason"],
-                effective_date=form.cleaned_data["effective_date"],
-            )
-        except ServiceError as error:
-            if reloaded := _refuse(request, error, reverse("whitelist:enterprise", args=[enterprise.pk])):
-                return reloaded
-            show_service_error(form, error)
-        else:
-            messages.success(request, _("%(name)s has been admitted to the whitelist.") % {"name": enterprise.name})
-            return redirect("whitelist:enterprise", pk=enterprise.pk)
-    return _render_enterprise(request, enterprise, {"admit": form})
+    return _enterprise_action(
+        request,
+        enterprise,
+        AdmitForm(request.POST),
+        "admit",
+        lambda data: services.entry_admit_directly(
+            actor=request.user, enterprise=enterprise, reason=data["reason"], effective_date=data["effective_date"]
+        ),
+        _("%(name)s has been admitted to the whitelist.") % {"name": enterprise.name},
+    )
 
 
 @login_required
@@ -394,24 +391,20 @@ def joint_propose(request, pk: int):
     enterprise = entry.enterprise
     if not (_may(request.user, Action.SPOT_CHECK, enterprise) or _may(request.user, Action.REVIEW, enterprise)):
         raise PermissionDenied
-    form = ProposeForm(request.POST)
-    if form.is_valid():
-        try:
-            breaker.joint_decision_propose(
-                actor=request.user,
-                entry=entry,
-                action=form.cleaned_data["action"],
-                reason=form.cleaned_data["reason"],
-                effective_date=form.cleaned_data["effective_date"],
-            )
-        except ServiceError as error:
-            if reloaded := _refuse(request, error, reverse("whitelist:enterprise", args=[enterprise.pk])):
-                return reloaded
-            show_service_error(form, error)
-        else:
-            messages.success(request, _("Proposed; it takes effect once both sides have approved it."))
-            return redirect("whitelist:enterprise", pk=enterprise.pk)
-    return _render_enterprise(request, enterprise, {"propose": form})
+    return _enterprise_action(
+        request,
+        enterprise,
+        ProposeForm(request.POST),
+        "propose",
+        lambda data: breaker.joint_decision_propose(
+            actor=request.user,
+            entry=entry,
+            action=data["action"],
+            reason=data["reason"],
+            effective_date=data["effective_date"],
+        ),
+        _("Proposed; it takes effect once both sides have approved it."),
+    )
 
 
 # --- applications ------------------------------------------------------------------------------------------
@@ -833,26 +826,21 @@ def spot_check_record(request, pk: int):
     enterprise = _enterprise_or_404(request.user, pk)
     if not _may(request.user, Action.SPOT_CHECK, enterprise):
         raise PermissionDenied
-    form = SpotCheckForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            outcome = breaker.spot_check_record(
-                actor=request.user,
-                enterprise=enterprise,
-                checked_on=data["checked_on"],
-                passed=data["passed"],
-                findings=data["findings"],
-                outbreak_spread=data["outbreak_spread"],
-            )
-        except ServiceError as error:
-            if reloaded := _refuse(request, error, reverse("whitelist:enterprise", args=[enterprise.pk])):
-                return reloaded
-            show_service_error(form, error)
-        else:
-            messages.success(request, _spot_check_summary(outcome))
-            return redirect("whitelist:enterprise", pk=enterprise.pk)
-    return _render_enterprise(request, enterprise, {"spot": form})
+    return _enterprise_action(
+        request,
+        enterprise,
+        SpotCheckForm(request.POST),
+        "spot",
+        lambda data: breaker.spot_check_record(
+            actor=request.user,
+            enterprise=enterprise,
+            checked_on=data["checked_on"],
+            passed=data["passed"],
+            findings=data["findings"],
+            outbreak_spread=data["outbreak_spread"],
+        ),
+        _spot_check_summary,
+    )
 
 
 def _spot_check_summary(outcome) -> str:
