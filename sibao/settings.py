@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "sibao.audit",
     "sibao.enterprises",
     "sibao.whitelist",
+    "sibao.prevention",
     "sibao.demo",
     "sibao.api",
 ]
@@ -200,6 +201,9 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 SIBAO_IMPORT_MAX_BYTES = env_int("SIBAO_IMPORT_MAX_MB", 25, minimum=1) * 1024 * 1024
 # Whitelist application documents (plans, staff lists, commitment letters) larger than this are refused.
 SIBAO_DOCUMENT_MAX_BYTES = env_int("SIBAO_DOCUMENT_MAX_MB", 10, minimum=1) * 1024 * 1024
+# Key for personal identifiers at rest (ID numbers: encrypted, and a keyed hash for lookup). Derived from
+# SECRET_KEY when unset; set it once in production and keep it: a new key makes stored numbers unreadable.
+SIBAO_PERSONAL_DATA_KEY = env_str("SIBAO_PERSONAL_DATA_KEY")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

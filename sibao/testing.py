@@ -73,6 +73,8 @@ class Cast:
         self.industry_gc = make_user("industry_gc", role=Role.SECTOR_OFFICIAL, region=GUANCHENG, sector="industry")
         self.commerce_gc = make_user("commerce_gc", role=Role.SECTOR_OFFICIAL, region=GUANCHENG, sector="commerce")
         self.street_gc = make_user("street_gc", role=Role.LOCAL_OFFICIAL, region=GUANCHENG_STREET)
+        self.prevention_gc = make_user("prevention_gc", role=Role.PREVENTION_OFFICIAL, region=GUANCHENG)
+        self.prevention_erqi = make_user("prevention_erqi", role=Role.PREVENTION_OFFICIAL, region=ERQI)
         self.auditor_gc = make_user("auditor_gc", role=Role.AUDITOR, region=GUANCHENG)
         self.official_erqi = make_user("official_erqi", role=Role.DISPATCHER, region=ERQI)
         self.dispatcher_jz = make_user("dispatcher_jz", role=Role.DISPATCHER, region=JIAOZUO)

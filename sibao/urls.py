@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("sibao.accounts.urls")),
     path("enterprises/", include("sibao.enterprises.urls")),
     path("whitelist/", include("sibao.whitelist.urls")),
+    path("prevention/", include("sibao.prevention.urls")),
     path("public/whitelist/", include(whitelist_public)),
     path("imports/", include("sibao.core.urls")),
     path("audit/", include("sibao.audit.urls")),

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from sibao.api import views
 from sibao.enterprises.api import EnterpriseViewSet, SupplyLinkViewSet
+from sibao.prevention.api import routes as prevention_routes
 from sibao.whitelist import api as whitelist
 
 router = DefaultRouter()
@@ -19,6 +20,8 @@ router.register("whitelist/breaker-cases", whitelist.BreakerCaseViewSet, basenam
 router.register("whitelist/joint-decisions", whitelist.JointDecisionViewSet, basename="whitelist-joint-decision")
 router.register("whitelist/coverage", whitelist.CoverageViewSet, basename="whitelist-coverage")
 router.register("whitelist/closing-the-gap", whitelist.ClosingTheGapViewSet, basename="whitelist-closing-the-gap")
+for prefix, viewset, basename in prevention_routes():
+    router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

@@ -1,9 +1,10 @@
 """Identifier validation: python-stdnum wrapped for its known gaps."""
 
+import datetime as dt
 import unicodedata
 
 from django.utils.translation import gettext as _
-from stdnum.cn import uscc
+from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 # GB 32100-2015: the first character is the registration authority. python-stdnum only accepts digits
@@ -70,3 +71,75 @@ def credit_code_build(authority: str, entity_type: str, region: str, organisatio
     if len(body) != 17:
         raise InvalidIdentifier("the parts must make 17 characters")
     return body + uscc.calc_check_digit(body)
+
+
+# Province-level codes a resident ID number may start with (GB/T 2260), plus 81/82/83: the residence
+# permits of Hong Kong, Macao and Taiwan residents (港澳台居民居住证) use 810000/820000/830000, which
+# python-stdnum's birth-place table does not know.
+_ID_PROVINCES = frozenset(
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+    ]
+)
+
+
+def resident_id_validate(value: str, *, today=None) -> str:
+    """Return the 18-character resident ID number (upper-case X) or raise InvalidIdentifier naming the fault.
+
+    python-stdnum's cn.ric gives the check digit; its birth-place check is replaced by a province check,
+    because its table lacks the Hong Kong/Macao/Taiwan residence permits and counties created since.
+    """
+    number = value if len(value) == 18 and value.isascii() else ric.compact(normalise_text(value))
+    if len(number) != 18:
+        raise InvalidIdentifier(_("must have 18 characters, got %(n)d") % {"n": len(number)})
+    number = number[:17] + number[17].upper()
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise InvalidIdentifier(_("must be 17 digits followed by a digit or X"))
+    if number[:2] not in _ID_PROVINCES:
+        raise InvalidIdentifier(_("starts with %(code)s, which is no province's code") % {"code": number[:2]})
+    expected = ric.calc_check_digit(number)
+    if number[17] != expected:
+        raise InvalidIdentifier(
+            _("check character is %(given)s, expected %(expected)s") % {"given": number[17], "expected": expected}
+        )
+    try:
+        born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise InvalidIdentifier(_("characters 7-14 are not a date of birth")) from None
+    if born.year < 1900 or (today is not None and born > today):
+        raise InvalidIdentifier(_("date of birth %(date)s is not possible") % {"date": born.isoformat()})
+    return number

@@ -23,3 +23,8 @@ def mask_field(name: str, value):
     """The value as someone without the right to see it in full may see it."""
     masker = PERSONAL_FIELDS.get(name)
     return masker(str(value)) if masker and value not in (None, "") else value
+
+
+def mask_id_number(value: str | None) -> str:
+    """`41010519900307123X` -> `410***********123X`."""
+    return mask_middle(value, 3, 4)

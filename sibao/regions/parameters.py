@@ -34,6 +34,19 @@ KEYS: dict[str, ParameterKey] = {
                 {"level": "removal", "rectify_days": 0},
             ],
         ),
+        ParameterKey(
+            "prevention.test_cycle_hours",
+            _("Test cycle in hours, by post type (general; mobile or contact posts)"),
+            {"general": 48, "mobile": 24},
+        ),
+        ParameterKey("prevention.static_period_days", _("Static period of newcomers, in days"), 3),
+        ParameterKey("prevention.compliance_threshold", _("Compliance share below which an alert is raised"), 0.9),
+        ParameterKey(
+            "prevention.observation_places_per_staff",
+            _("Temporary observation places per member of staff (1 per 100 staff: 0.01)"),
+            0.01,
+        ),
+        ParameterKey("prevention.credential_valid_hours", _("Hours a health-code check stays valid"), 24),
     )
 }
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Substr
 
-from sibao.accounts.roles import ROLE_ACTIONS, Action
+from sibao.accounts.roles import Action
+from sibao.accounts.selectors import holders_of
 from sibao.core.choices import Sector
 from sibao.core.clock import today
 from sibao.enterprises.models import Enterprise, EnterpriseKind, LinkDirection, SupplyLink
@@ -95,21 +96,9 @@ def pending_application(enterprise) -> Application | None:
 # --- people -----------------------------------------------------------------------------------------------
 
 
-def _region_prefixes(code: str) -> list[str]:
-    """Every subtree prefix a grant covering `code` may have: 41, 4101, 410104, 410104001 ..."""
-    return [code[:n] for n in (2, 4, 6, 9, 12) if n <= len(code)]
-
-
 def reviewers_for(region_code: str, sector: str) -> list:
     """Active users whose grant lets them review whitelist matters of this region and sector."""
-    from sibao.accounts.models import User
-
-    roles = [role for role, actions in ROLE_ACTIONS.items() if Action.REVIEW in actions]
-    grants = Q(
-        grants__role__in=roles,
-        grants__region_prefix__in=_region_prefixes(region_code),
-    ) & (Q(grants__sector="") | Q(grants__sector=sector))
-    return list(User.objects.filter(grants, is_active=True).distinct().order_by("id"))
+    return holders_of(Action.REVIEW, region_code, sector)
 
 
 def liaisons_of(enterprise) -> list:

@@ -1,0 +1,3 @@
+"""Pages: alerts (stub until built)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Pages: compliance (stub until built)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Pages: mode (stub until built)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Pages: staff (stub until built)."""
+
+urlpatterns = []
