@@ -1,6 +1,7 @@
 """`make bench`: run the benchmarks on a throwaway database and print each figure beside its baseline.
 
-    .venv/bin/python bench/run.py [--figure NAME] [--rows N] [--only csv|xlsx] [--count N] [--repeat N] [--profile]
+    .venv/bin/python bench/run.py [--figure NAME] [--rows N] [--only csv|xlsx] [--count N] [--staff N] [--repeat N]
+                                  [--profile]
 
 By default the run uses a fresh SQLite file (WAL, as production defaults) in a temporary directory.
 With DATABASE_URL set to a PostgreSQL database whose name contains "bench" (for example
@@ -20,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "bench" / "out"
 FORMATS = ["csv", "xlsx"]
-FIGURES = ["import_enterprises", "whitelist_coverage"]
+FIGURES = ["import_enterprises", "whitelist_coverage", "prevention_ingest", "prevention_compliance", "prevention_mode"]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -31,6 +32,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--count", type=int, default=None, help="firms of the province-scale set of the coverage figure (50000)"
     )
+    parser.add_argument(
+        "--staff", type=int, default=None, help="staff on the rosters of the compliance and ingest figures (2000000)"
+    )
+    parser.add_argument(
+        "--results", type=int, default=None, help="earlier test results of the ingest figure (10000000)"
+    )
+    parser.add_argument("--ingest", type=int, default=None, help="test results in the ingested csv (1000000)")
     parser.add_argument("--repeat", type=int, default=3, help="attempts of each measurement; the best one counts (3)")
     parser.add_argument(
         "--profile", action="store_true", help="run each import under cProfile; statistics go to bench/out/*.prof"
@@ -42,6 +50,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--repeat must be at least 1")
     if args.count is not None and args.count < 1:
         parser.error("--count must be at least 1")
+    if args.staff is not None and args.staff < 1:
+        parser.error("--staff must be at least 1")
+    if args.results is not None and args.results < 0:
+        parser.error("--results must not be negative")
+    if args.ingest is not None and args.ingest < 1:
+        parser.error("--ingest must be at least 1")
     return args
 
 
@@ -150,23 +164,30 @@ def print_table(title: str, measurements, repeat: int) -> None:
 
 def print_coverage_table(measurements, repeat: int) -> None:
     """The coverage figures: each selector beside one plain SQL statement over the same rows."""
+    print_timed_table(
+        f"Whitelist coverage (targets: each table within 300 ms, the gap list within 200 ms, by the median "
+        f"of {repeat} after a warm-up; seconds is the best, ratio is best against the best plain SQL)",
+        measurements,
+        baseline="plain SQL s",
+    )
+
+
+def print_timed_table(title: str, measurements, *, baseline: str) -> None:
+    """Timed figures (`bench.whitelist_coverage.Measurement`): best and median beside the baseline and target."""
     columns = [
         ("database", "{:<10}", lambda m: m.database),
         ("figure", "{:<18}", lambda m: m.figure),
         ("rows", "{:>7}", lambda m: f"{m.rows:,}"),
         ("seconds", "{:>7}", lambda m: f"{m.seconds:.3f}"),
         ("median", "{:>7}", lambda m: f"{m.median:.3f}"),
-        ("plain SQL s", "{:>11}", lambda m: f"{m.baseline_seconds:.3f}"),
+        (baseline, "{:>11}", lambda m: f"{m.baseline_seconds:.3f}"),
         ("ratio", "{:>6}", lambda m: f"{m.ratio:.1f}x"),
         ("target s", "{:>8}", lambda m: f"{m.target_seconds:.3f}"),
         ("target met", "{:<10}", lambda m: "yes" if m.target_met else "NO"),
         ("", "{}", lambda m: m.note),
     ]
     widths = [max(len(fmt.format("")), len(name)) for name, fmt, _value in columns]
-    print(
-        f"\nWhitelist coverage (targets: each table within 300 ms, the gap list within 200 ms, by the median "
-        f"of {repeat} after a warm-up; seconds is the best, ratio is best against the best plain SQL)"
-    )
+    print(f"\n{title}")
     header = " | ".join(name.ljust(w) for (name, _f, _v), w in zip(columns, widths, strict=True))
     print(header.rstrip())
     print("-" * len(header))
@@ -232,6 +253,41 @@ def main(argv: list[str] | None = None) -> int:
                 path = write_json(
                     "whitelist_coverage", measurements, args, connection.vendor, rows=measurements[0].rows
                 )
+                print(f"written to {path.relative_to(ROOT)}")
+            if "prevention_ingest" in figures:  # before the compliance figure: it removes its staff when done
+                from bench import prevention_ingest
+
+                log(f"database: {connection.vendor}; loading staff and earlier test results")
+                measurement = prevention_ingest.run(
+                    repeat=args.repeat,
+                    work_dir=work_dir,
+                    staff=args.staff,
+                    results=args.results,
+                    ingest=args.ingest,
+                    log=log,
+                )
+                prevention_ingest.print_table(measurement, args.repeat)
+                path = write_json("prevention_ingest", [measurement], args, connection.vendor, rows=measurement.rows)
+                print(f"written to {path.relative_to(ROOT)}")
+            if "prevention_compliance" in figures:  # it leaves its two million staff for the mode figure
+                from bench import prevention_compliance
+
+                repeat = max(args.repeat, 5)
+                log(f"database: {connection.vendor}; loading the province's staff rosters")
+                measurements = prevention_compliance.run(repeat=repeat, firms=args.count, staff=args.staff, log=log)
+                prevention_compliance.print_table(measurements, repeat)
+                path = write_json(
+                    "prevention_compliance", measurements, args, connection.vendor, rows=measurements[0].rows
+                )
+                print(f"written to {path.relative_to(ROOT)}")
+            if "prevention_mode" in figures:  # after the compliance figure: uses the rosters it leaves, if any
+                from bench import prevention_mode
+
+                repeat = max(args.repeat, 5)
+                log(f"database: {connection.vendor}; the province's registry, whitelist and staff rosters")
+                measurements = prevention_mode.run(repeat=repeat, count=args.count, staff=args.staff, log=log)
+                prevention_mode.print_table(measurements, repeat)
+                path = write_json("prevention_mode", measurements, args, connection.vendor, rows=measurements[0].rows)
                 print(f"written to {path.relative_to(ROOT)}")
         finally:
             if database is not None:

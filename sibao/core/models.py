@@ -38,6 +38,7 @@ class ImportBatch(models.Model):
     updated = models.PositiveIntegerField(_("updated"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    held = models.PositiveIntegerField(_("held apart"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
 
     objects = ImportBatchQuerySet.as_manager()

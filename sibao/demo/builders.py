@@ -29,6 +29,7 @@ from sibao.accounts.roles import Role
 from sibao.audit.services import event_record
 from sibao.core.identifiers import credit_code_build
 from sibao.demo import data
+from sibao.demo import prevention as demo_prevention
 from sibao.demo import whitelist as demo_whitelist
 from sibao.demo.data import Jurisdiction
 from sibao.enterprises.models import Enterprise, EnterpriseKind, LinkDirection, SupplyLink
@@ -696,6 +697,7 @@ class SeedResult:
     seconds: float = 0.0
     timings: dict = field(default_factory=dict)
     whitelist: demo_whitelist.WhitelistResult = field(default_factory=demo_whitelist.WhitelistResult)
+    prevention: demo_prevention.PreventionResult = field(default_factory=demo_prevention.PreventionResult)
 
 
 @transaction.atomic
@@ -760,6 +762,9 @@ def seed(*, scale: str = "demo", count: int = PROVINCE_COUNT, whitelist: bool = 
     if scale == "demo" and whitelist:
         result.whitelist = demo_whitelist.seed_whitelist(firms, [spec.jurisdiction for spec in plan.firms])
         lap("whitelist")
+        # Rosters, tests, alerts, closed-loop plans and a past mode switch of the whitelisted firms (prevention.py).
+        result.prevention = demo_prevention.seed_prevention()
+        lap("prevention")
 
     result.enterprises = sum(len(p.firms) for p in plans)
     result.projects = sum(f.kind == EnterpriseKind.PROJECT for p in plans for f in p.firms)

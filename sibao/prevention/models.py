@@ -9,6 +9,7 @@ copy to show.
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sibao.accounts.roles import Action
 from sibao.core.models import TimeStamped
@@ -46,8 +47,8 @@ class Verification(models.TextChoices):
     GREEN = "green", _("Green")
     YELLOW = "yellow", _("Yellow")
     RED = "red", _("Red")
-    EXPIRED = "expired", _("Expired")
-    NOT_FOUND = "not_found", _("Not found")
+    EXPIRED = "expired", pgettext_lazy("health code", "Expired")
+    NOT_FOUND = "not_found", pgettext_lazy("health code", "Not found")
     FAILED = "failed", _("Verification failed")
 
 
@@ -92,6 +93,11 @@ class StaffMember(TimeStamped):
         verbose_name_plural = _("staff")
         constraints = [
             models.UniqueConstraint(fields=["enterprise", "id_hash"], name="staff_unique_person_per_enterprise"),
+        ]
+        indexes = [
+            # Covers the per-firm roster counts (active staff by post type, without a closed-loop unit) that the
+            # mode-switch preview and the readiness gaps read for thousands of firms: no table row is visited.
+            models.Index(fields=["enterprise", "post_type", "left_on", "loop_kind"], name="staff_roster_counts_idx"),
         ]
 
     def __str__(self) -> str:
@@ -257,7 +263,7 @@ class AlertCause(models.TextChoices):
 
 
 class AlertStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("alert status", "Open")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     RESOLVED = "resolved", _("Resolved")
 
@@ -390,7 +396,7 @@ class ModeSwitch(models.Model):
     not_ready = models.PositiveIntegerField(_("firms not ready for closed loop"))
 
     objects = ScopedManager()
-    scope = ScopeSpec(region="region_id")
+    scope = ScopeSpec(region="region__code")  # the code is the key: no join
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -36,9 +36,17 @@ from rest_framework.views import APIView
 from sibao.accounts.models import Grant, User
 from sibao.accounts.roles import Role
 from sibao.audit.services import event_record
-from sibao.core.clock import today
+from sibao.core.clock import now, today
 from sibao.core.models import ImportBatch
 from sibao.enterprises.models import Enterprise, SupplyLink
+from sibao.prevention.models import Alert, ClosedLoopPlan, ComplianceDay, CredentialCheck, ModeSwitch, StaffMember
+from sibao.prevention.services import readiness as prevention_readiness
+from sibao.prevention.services import staff as prevention_staff
+from sibao.prevention.services import tests as prevention_tests
+from sibao.prevention.services.compliance import compliance_refresh
+from sibao.prevention.services.credentials import credential_record
+from sibao.prevention.services.mode import mode_switch_apply
+from sibao.regions.models import Region
 from sibao.testing import ERQI, GUANCHENG, GUANCHENG_STREET, credit_code, make_organization, make_user
 from sibao.whitelist import breaker as whitelist_breaker
 from sibao.whitelist import services as whitelist_services
@@ -77,6 +85,12 @@ PUBLISHED = {
     ),
 }
 
+# What belongs to all of Guancheng, not to enterprise A's sector, so its officials of another sector see it:
+# a mode switch concerns every firm of its region, whatever the sector.
+DISTRICT_WIDE = ("switch_reason",)
+DISTRICT_WIDE_READERS = {"commerce_gc"}
+DISTRICT_WIDE_MODELS = {ModeSwitch}
+
 # Rows a route may add even for a refused outsider, and why.
 MAY_RECORD = {
     "accounts:login": ("axes", "a failed sign-in is recorded for the lockout"),
@@ -94,6 +108,29 @@ INSIDERS = {
     "accounts:user_create": "admin_gc",
     "accounts:user_detail": "admin_gc",
     "audit:list": "auditor_gc",  # the audit log is for auditors
+    # staff rosters and health data are for the epidemic-prevention HQ, local units and the firm
+    **{
+        name: "prevention_gc"
+        for name in (
+            "prevention:staff_list",
+            "prevention:staff_create",
+            "prevention:staff_import",
+            "prevention:staff_import_template",
+            "prevention:staff_detail",
+            "prevention:staff_edit",
+            "prevention:staff_credential",
+            "prevention:test_ingest",
+            "prevention:held_results",
+            "prevention:alert_list",
+            "prevention:alert_detail",
+            "prevention-staff-list",
+            "prevention-staff-detail",
+            "prevention-test-result-list",
+            "prevention-credential-check-list",
+            "prevention-alert-list",
+            "prevention-alert-detail",
+        )
+    },
 }
 # What the insider gets where it is not 200, and why.
 INSIDER_STATUS = {
@@ -101,6 +138,8 @@ INSIDER_STATUS = {
     "set_language": (302, "the language is switched by a POST; a GET only goes back"),
     "api-not-found": (404, "the catch-all has nothing to show to anybody"),
     "whitelist:entry_detail": (302, "an entry's address (in notifications) leads to its enterprise's whitelist page"),
+    "prevention-mode-switch-preview": (400, "a preview needs a region and a target mode"),
+    "prevention:mode_preview": (404, "a preview is of the region the query names; with none there is nothing to show"),
 }
 
 # kwarg -> the Guancheng object (an attribute of the world) or value, per URL name.
@@ -135,6 +174,30 @@ KWARG_OBJECTS: dict[str, dict[str, str]] = {
     "whitelist:decision_reject": {"pk": "decision_a"},
     "whitelist-application-document": {"pk": "application_a", "document_pk": "document_a"},
     "whitelist-criteria-set-remove-criterion": {"pk": "criteria_gc", "criterion_pk": "criterion_gc"},
+    # prevention: enterprise A's page, plan and roster; one of its staff; an alert about it
+    **{
+        f"prevention:{name}": {"pk": "ent_a"}
+        for name in (
+            "enterprise",
+            "plan_edit",
+            "plan_document",
+            "staff_list",
+            "staff_create",
+            "staff_import",
+            "staff_import_template",
+        )
+    },
+    **{
+        f"prevention:{name}": {"pk": "staff_a"}
+        for name in (
+            "staff_detail",
+            "staff_edit",
+            "staff_leave",
+            "staff_reveal",
+            "staff_credential",
+        )
+    },
+    "prevention:alert_detail": {"pk": "alert_a"},
 }
 # For class-based views and API viewsets, `pk` is the Guancheng object of the view's model.
 OBJECT_FOR_MODEL = {
@@ -148,6 +211,12 @@ OBJECT_FOR_MODEL = {
     SpotCheck: "spot_check_a",
     BreakerCase: "case_a",
     JointDecision: "decision_a",
+    StaffMember: "staff_a",
+    CredentialCheck: "check_a",
+    Alert: "alert_a",
+    ComplianceDay: "compliance_a",
+    ClosedLoopPlan: "plan_a",
+    ModeSwitch: "switch_gc",
 }
 # kwargs that choose a representation, not an object.
 PLAIN_KWARGS = {"format": "json"}
@@ -161,6 +230,7 @@ OUTSIDERS = [
     "admin_erqi",  # administrator (every action, user administration, audit) of another district
     "commerce_gc",  # Guancheng official of another sector than enterprise A's
     "checkpoint_gc",  # a Guancheng role that may do nothing with the registry
+    "prevention_erqi",  # the epidemic-prevention HQ of another district
 ]
 
 
@@ -313,6 +383,47 @@ def whitelist_world(cast) -> None:
     )
 
 
+def prevention_world(cast) -> None:
+    """Enterprise A has a member of staff with a positive test (an alert), a health-code check, a closed-loop
+    plan with its document and today's compliance; its street went into emergency mode and back."""
+    cast.staff_name = "管城甲员工王小明"
+    cast.staff_a = prevention_staff.staff_create(
+        actor=cast.liaison_a,
+        enterprise=cast.ent_a,
+        data={"name": cast.staff_name, "id_number": "11010519491231002X", "start_date": "2022-01-04"},
+    )
+    prevention_tests.test_results_ingest(
+        actor=cast.prevention_gc,
+        rows=[
+            {
+                "id_number": "11010519491231002X",
+                "sampled_at": "2022-05-01 08:00",
+                "institution": "管城核酸检测点",
+                "result": "positive",
+            }
+        ],
+    )
+    cast.check_a = credential_record(
+        actor=cast.prevention_gc, staff=cast.staff_a, outcome="green", source="豫康码", checked_at=now()
+    )
+    cast.plan_lodging = "管城甲职工宿舍三号楼"
+    cast.plan_a = prevention_readiness.closed_loop_plan_update(
+        actor=cast.liaison_a,
+        enterprise=cast.ent_a,
+        data={"lodging": cast.plan_lodging, "receiving_point": "北门"},
+        document=SimpleUploadedFile("管城甲一企一策.pdf", b"%PDF-1.4\n% " + cast.ent_a.name.encode() + b"\n%%EOF\n"),
+    )
+    compliance_refresh()
+    cast.compliance_a = ComplianceDay.objects.get(enterprise=cast.ent_a)
+    cast.alert_a = Alert.objects.get(enterprise=cast.ent_a, cause="positive")
+    street = Region.objects.get(code=GUANCHENG_STREET)
+    cast.switch_reason = "管城甲街道出现疫情转入应急状态"
+    cast.switch_gc = mode_switch_apply(
+        actor=cast.prevention_gc, region=street, to_mode="emergency", reason=cast.switch_reason
+    )
+    mode_switch_apply(actor=cast.prevention_gc, region=street, to_mode="normal", reason="解除应急状态")
+
+
 @pytest.fixture
 def world(cast, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -336,6 +447,7 @@ def world(cast, settings, tmp_path):
     cast.admin_erqi = make_user("admin_erqi", role=Role.ADMIN, region=ERQI)
     cast.checkpoint_gc = cast.checkpoint
     event_record(actor=cast.dispatcher_gc, action="enterprise.update", obj=cast.ent_a, changes={"headcount": [1, 2]})
+    prevention_world(cast)
     cast.markers = [
         cast.ent_a.name,
         cast.ent_a.credit_code,
@@ -346,6 +458,9 @@ def world(cast, settings, tmp_path):
         cast.criteria_gc.title,
         cast.document_name,
         cast.findings,
+        cast.staff_name,
+        cast.plan_lodging,
+        cast.switch_reason,
     ]
     return cast
 
@@ -421,6 +536,10 @@ def snapshot(world, walker, route: "Route") -> tuple:
         list(Criterion.objects.filter(criteria_set=world.criteria_gc).values()),
         list(BreakerCase.objects.filter(pk=world.case_a.pk).values()),
         list(JointDecision.objects.filter(pk=world.decision_a.pk).values()),
+        list(StaffMember.objects.filter(pk=world.staff_a.pk).values()),
+        list(Alert.objects.filter(pk=world.alert_a.pk).values()),
+        list(ClosedLoopPlan.objects.filter(pk=world.plan_a.pk).values()),
+        list(Region.objects.filter(code__startswith="4101").values_list("code", "mode")),
     )
     return counts, rows
 
@@ -437,9 +556,12 @@ def leaked(text: str, markers: list[str]) -> list[str]:
     return [m for m in markers if m in text or json.dumps(m)[1:-1] in text]
 
 
-def hidden_markers(route: "Route", world) -> list[str]:
-    """The markers this route must not show: all of them, but what a public route publishes by design."""
+def hidden_markers(route: "Route", world, walker=None) -> list[str]:
+    """The markers this route must not show the walker: all of them, but what a public route publishes by
+    design and, to Guancheng's officials of another sector, what belongs to the whole district."""
     published = {attrgetter(path)(world) for path in PUBLISHED.get(route.name, ((), ""))[0]}
+    if walker is not None and walker.username in DISTRICT_WIDE_READERS:
+        published |= {attrgetter(path)(world) for path in DISTRICT_WIDE}
     return [m for m in world.markers if m not in published]
 
 
@@ -488,8 +610,15 @@ def verdict(step: Step, method: str, response, walker, markers) -> str | None:
             return None
         return f"answered the anonymous {status}" + (f" -> {response['Location']}" if status < 400 else "")
     if route.object_kwargs and not public:
+        if method == "GET" and status == 200 and district_wide_reader(walker, route):
+            return None
         return None if status in (403, 404) else f"answered {status} on an object of Guancheng"
     return None
+
+
+def district_wide_reader(walker, route: Route) -> bool:
+    """Whether the walker is a Guancheng official of another sector reading something of the whole district."""
+    return walker is not None and walker.username in DISTRICT_WIDE_READERS and route.model in DISTRICT_WIDE_MODELS
 
 
 @pytest.mark.parametrize("outsider", OUTSIDERS, ids=lambda name: name or "anonymous")
@@ -512,7 +641,7 @@ def test_outsiders_are_refused_everywhere_and_change_nothing(world, client, outs
                 failures.append(f"{method} {step.url} [{step.route.name}]: raised {error!r}")
                 continue
             requests += 1
-            problem = verdict(step, method, response, walker, hidden_markers(step.route, world))
+            problem = verdict(step, method, response, walker, hidden_markers(step.route, world, walker))
             if problem:
                 failures.append(f"{method} {step.url} [{step.route.name}]: {problem}")
             if snapshot(world, walker, step.route) != before:

@@ -58,6 +58,20 @@ ACTION_LABELS = {
     "whitelist.joint_approve": _("Joint decision approved by one side"),
     "whitelist.joint_reject": _("Joint decision rejected"),
     "whitelist.joint_supersede": _("Joint decision superseded"),
+    # Epidemic prevention: rosters, health data, alerts, readiness and the mode switch.
+    "staff.create": _("Added to the staff roster"),
+    "staff.update": _("Staff details edited"),
+    "staff.leave": _("Left the staff roster"),
+    "staff.import_create": _("Added to the staff roster by import"),
+    "staff.import_update": _("Staff details updated by import"),
+    "staff.reveal_id": _("Full ID number revealed"),
+    "staff.credential_check": _("Health credentials checked"),
+    "test_results.ingest": _("Test results ingested"),
+    "alert.acknowledge": _("Alert acknowledged"),
+    "alert.resolve": _("Alert resolved"),
+    "prevention.closed_loop_plan_update": _("Closed-loop plan updated"),
+    "prevention.mode_switch": _("Mode switched"),
+    "prevention.purge_health_data": _("Health data purged"),
 }
 
 # Keys of an event's `changes` that are not fields of the changed model.

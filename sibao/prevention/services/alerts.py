@@ -59,7 +59,8 @@ def alerts_raise(causes: Iterable[Cause]) -> list[Alert]:
     wanted = {(c.enterprise_id, c.cause, c.subject): c for c in causes}
     if not wanted:
         return []
-    fresh = [c for key, c in wanted.items() if key not in _unresolved_keys(list(wanted.values()))]
+    unresolved = _unresolved_keys(list(wanted.values()))  # read once, not once per cause
+    fresh = [c for key, c in wanted.items() if key not in unresolved]
     at = now()
     alerts = [
         Alert(

@@ -114,7 +114,7 @@ def test_nobody_else_sees_anything(world):
 
 def test_roles_limit_actions(world):
     cadre = make_user("cadre_gc", role=Role.CADRE, region=GUANCHENG)
-    prevention = make_user("prevention_gc", role=Role.PREVENTION_OFFICIAL, region=GUANCHENG)
+    prevention = world.prevention_gc
     assert names(cadre) == GC_NAMES
     assert names(cadre, action=Action.CHANGE) == set()
     assert names(prevention, action=Action.EXPORT) == GC_NAMES

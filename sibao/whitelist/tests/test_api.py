@@ -8,9 +8,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from sibao.accounts.roles import Role
 from sibao.api.tests.shape import assert_error
-from sibao.testing import GUANCHENG, GUANCHENG_STREET, GUANCHENG_STREET_2, JIAOZUO, make_enterprise, make_user
+from sibao.testing import GUANCHENG, GUANCHENG_STREET, GUANCHENG_STREET_2, JIAOZUO, make_enterprise
 from sibao.whitelist import breaker, services
 from sibao.whitelist.models import (
     Application,
@@ -67,7 +66,6 @@ def api():
 
 @pytest.fixture
 def people(cast):
-    cast.prevention_gc = make_user("prevention_gc", role=Role.PREVENTION_OFFICIAL, region=GUANCHENG)
     return cast
 
 

@@ -52,7 +52,6 @@ def clock():
 
 @pytest.fixture
 def people(cast: Cast):
-    cast.prevention_gc = make_user("prevention_gc", role=Role.PREVENTION_OFFICIAL, region=GUANCHENG)
     # One person holding both offices' rights: may approve one side, never both.
     cast.both_gc = make_user("both_gc", role=Role.DISPATCHER, region=GUANCHENG)
     Grant.objects.create(user=cast.both_gc, role=Role.PREVENTION_OFFICIAL, region_id=GUANCHENG)
@@ -561,7 +560,6 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(people, entry):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 def test_two_approvals_at_once_are_both_recorded_and_execute_once():
     cast = Cast()
-    cast.prevention_gc = make_user("prevention_gc", role=Role.PREVENTION_OFFICIAL, region=GUANCHENG)
     entry = admit(cast.dispatcher_gc, cast.ent_a)
     proposal = breaker.joint_decision_propose(
         actor=cast.industry_gc, entry=entry, action=JointAction.SUSPEND, reason="Outbreak nearby.", effective_date=DAY

@@ -12,9 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from sibao.accounts.roles import Role
 from sibao.regions.models import Parameter
-from sibao.testing import GUANCHENG, GUANCHENG_STREET, GUANCHENG_STREET_2, make_enterprise, make_user
+from sibao.testing import GUANCHENG, GUANCHENG_STREET, GUANCHENG_STREET_2, make_enterprise
 from sibao.whitelist import breaker, services
 from sibao.whitelist.models import (
     Application,
@@ -64,7 +63,6 @@ def english(client):
 
 @pytest.fixture
 def people(cast):
-    cast.prevention_gc = make_user("prevention_gc", role=Role.PREVENTION_OFFICIAL, region=GUANCHENG)
     return cast
 
 

@@ -29,7 +29,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--without-whitelist",
             action="store_true",
-            help="Registry and accounts only: leave out the whitelist story (criteria, applications, breaker).",
+            help=(
+                "Registry and accounts only: leave out the whitelist story (criteria, applications, breaker) "
+                "and the prevention story that follows it (rosters, tests, alerts, plans, a mode switch)."
+            ),
         )
         parser.add_argument(
             "--count",
@@ -57,7 +60,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Seeded {scale} data in {result.seconds:.1f}s: {result.organizations} organisations, "
                 f"{result.enterprises} enterprises ({result.projects} projects), "
-                f"{result.supply_links} supply links, {result.users} users; {result.whitelist.summary()}."
+                f"{result.supply_links} supply links, {result.users} users; {result.whitelist.summary()}; "
+                f"{result.prevention.summary()}."
             )
         )
         if options["verbosity"] > 1:
