@@ -238,8 +238,8 @@ def _load_history(hashes: list[str], results: int, actor, at: dt.datetime, log) 
     latest, rows = [], []
     indexes = _Indexes(TestResult._meta.db_table)
     started = time.perf_counter()
-    with transaction.atomic():
-        indexes.drop()
+    indexes.drop()
+    with transaction.atomic():  # the indexes are rebuilt once the rows (and their deferred key checks) are in
         for rank, person in enumerate(sorted(range(len(hashes)), key=hashes.__getitem__)):
             count, institution = each + (rank < extra), _INSTITUTIONS[person % 8]
             for back in range(count - 1, -1, -1):  # the latest within the last day: everyone within cycle
@@ -252,7 +252,7 @@ def _load_history(hashes: list[str], results: int, actor, at: dt.datetime, log) 
                 _driver_load(_driver_rows(rows))
                 rows = []
         _driver_load(_driver_rows(rows))
-        indexes.create()
+    indexes.create()
     log(f"{results:,} earlier results in {time.perf_counter() - started:.1f} s")
     _status_from_history(latest)
 
@@ -264,12 +264,22 @@ def _status_from_history(latest: list[tuple]) -> None:
     from sibao.prevention.services.compliance import compliance_refresh
 
     table = connection.ops.quote_name(StaffMember._meta.db_table)
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = connection.ops.adapt_datetimefield_value if connection.vendor == "sqlite" else (lambda value: value)
+    kind = "timestamptz" if connection.vendor == "postgresql" else "datetime"
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET last_sampled_at = %s, last_result = 'negative', last_institution = %s WHERE id = %s",
-            [(adapt(sampled), institution, pk) for sampled, institution, pk in latest],
+        cursor.execute(f"CREATE TABLE bench_latest (id bigint, sampled_at {kind}, institution varchar(100))")
+        rows = [(pk, adapt(sampled), institution) for sampled, institution, pk in latest]
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy("COPY bench_latest FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany("INSERT INTO bench_latest VALUES (%s, %s, %s)", rows)
+        cursor.execute(
+            f"UPDATE {table} SET last_sampled_at = b.sampled_at, last_result = 'negative', "
+            f"last_institution = b.institution FROM bench_latest AS b WHERE {table}.id = b.id"
         )
+        cursor.execute("DROP TABLE bench_latest")
         cursor.execute(
             f"CREATE TABLE bench_status AS SELECT id, last_sampled_at, last_result, last_institution FROM {table}"
         )

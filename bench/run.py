@@ -1,7 +1,7 @@
 """`make bench`: run the benchmarks on a throwaway database and print each figure beside its baseline.
 
     .venv/bin/python bench/run.py [--figure NAME] [--rows N] [--only csv|xlsx] [--count N] [--staff N] [--repeat N]
-                                  [--profile]
+                                  [--results N] [--ingest N] [--profile]
 
 By default the run uses a fresh SQLite file (WAL, as production defaults) in a temporary directory.
 With DATABASE_URL set to a PostgreSQL database whose name contains "bench" (for example

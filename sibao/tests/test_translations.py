@@ -125,8 +125,13 @@ def test_compiled_catalogue_matches_the_source_catalogue():
     for entry in catalogue():
         if not entry["msgid"]:
             continue
-        if "msgid_plural" in entry:
+        context = entry.get("msgctxt")
+        if "msgid_plural" in entry and context:
+            got = compiled.npgettext(context, entry["msgid"], entry["msgid_plural"], 1)
+        elif "msgid_plural" in entry:
             got = compiled.ngettext(entry["msgid"], entry["msgid_plural"], 1)
+        elif context:
+            got = compiled.pgettext(context, entry["msgid"])
         else:
             got = compiled.gettext(entry["msgid"])
         assert got == translations(entry)[0], f"{MO.name} is stale ({label(entry)!r}): run `make messages`"

@@ -8,9 +8,13 @@ Each row is validated (ID number, sampling time not in the future, institution, 
   one its ingester keeps gains that person (`held_results_adopt`);
 - or reported with the reason.
 The staff status fields follow the latest result, a positive result raises an alert at once, and the
-touched enterprises' compliance is computed again. The loop over rows is plain Python and the rows
-reach the database through the driver (`executemany` on SQLite, `COPY` on PostgreSQL): an ingest of a
-million results runs at about the speed of loading them raw.
+touched enterprises' compliance is computed again (after the commit).
+
+Speed (bench/prevention_ingest.py): the loop over rows is plain Python with per-file caches for the
+columns that repeat; the rosters are read without joining the registry; results are inserted in the
+order of their unique index and statuses updated in the order of the staff table, through the driver
+(`executemany` on SQLite, `COPY` into a temporary table on PostgreSQL), counting what was stored from
+the driver's row count.
 """
 
 import hashlib
@@ -280,17 +284,14 @@ _STATUS_COLUMNS = ["last_sampled_at", "last_result", "last_institution"]
 def _status_update(latest: list[Valid], roster: dict[str, list[tuple[int, int]]]) -> set[int]:
     """Each person's status follows their latest result, only where it is later than the one they have.
 
-    Updates in the order of the staff table; returns the enterprises of the people concerned.
+    Updates in the order of the staff table; returns the enterprises of the people concerned (`roster`
+    holds only people with a result here).
     """
-    import time as _t; _t0 = _t.perf_counter()
-    rows, touched = [], set()
-    for v in latest:
-        for pk, enterprise_id in roster[v[0]]:
-            rows.append((v[1], v[3], v[2], pk, v[1]))
-            touched.add(enterprise_id)
+    rows = [(v[1], v[3], v[2], pk, v[1]) for v in latest for pk, _enterprise in roster[v[0]]]
+    touched = {enterprise_id for people in roster.values() for _pk, enterprise_id in people}
     if not rows:
         return touched
-    _t1 = _t.perf_counter(); rows.sort(key=itemgetter(3)); print("status build", _t1 - _t0, "sort", _t.perf_counter() - _t1); _t2 = _t.perf_counter()
+    rows.sort(key=itemgetter(3))
     quote = connection.ops.quote_name
     table, sampled = quote(StaffMember._meta.db_table), quote("last_sampled_at")
     with connection.cursor() as cursor:
@@ -299,7 +300,6 @@ def _status_update(latest: list[Valid], roster: dict[str, list[tuple[int, int]]]
             cursor.executemany(
                 f"UPDATE {table} SET {assign} WHERE id = %s AND ({sampled} IS NULL OR {sampled} < %s)", rows
             )
-            print("executemany", _t.perf_counter() - _t2)
             return touched
         shape = (
             f"SELECT {sampled} AS sampled_at, last_result AS result, last_institution AS institution, id AS staff_id"
