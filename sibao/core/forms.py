@@ -1,6 +1,8 @@
 """Form helpers shared by every app's pages."""
 
+from django import forms
 from django.forms.utils import ErrorDict
+from django.utils.translation import gettext_lazy as _
 
 from sibao.core.errors import ServiceError
 
@@ -22,3 +24,9 @@ def service_error_text(error: ServiceError) -> str:
     """A refused action as one line, for a page message where there is no form to show it on."""
     details = [message for messages in error.fields.values() for message in messages if message != error.message]
     return "；".join([error.message, *details]) if details else error.message
+
+
+class ImportForm(forms.Form):
+    """The upload of a tabular import file."""
+
+    file = forms.FileField(label=_("File (.xlsx or .csv)"))

@@ -9,7 +9,15 @@ from rest_framework.response import Response
 
 from sibao.accounts.roles import Action
 from sibao.core import tabular
-from sibao.core.api import ScopedServiceViewSet, ScopedViewSetMixin
+from sibao.core.api import (
+    MULTIPART_OVERHEAD,
+    ImportResultSerializer,
+    ScopedServiceViewSet,
+    ScopedViewSetMixin,
+    declared_length,
+    edited_version,
+    plain_fields,
+)
 from sibao.core.errors import ErrorCode, ServiceError
 from sibao.core.masking import mask_phone
 from sibao.enterprises import selectors, services
@@ -76,16 +84,6 @@ class EnterpriseWriteSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, help_text="The version you edited; a newer one is a conflict.")
 
 
-class ImportResultSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    rows = serializers.IntegerField()
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-    rejected = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.DictField())
-
-
 class EnterpriseViewSet(ScopedServiceViewSet):
     """Enterprises and projects the caller may see. Create, update (PATCH) and import."""
 
@@ -99,19 +97,19 @@ class EnterpriseViewSet(ScopedServiceViewSet):
 
     @extend_schema(request=EnterpriseWriteSerializer, responses={201: EnterpriseSerializer})
     def create(self, request, *args, **kwargs):
-        enterprise = services.enterprise_create(actor=request.user, data=_plain(request.data))
+        enterprise = services.enterprise_create(actor=request.user, data=plain_fields(request.data))
         enterprise.contact_visible = True  # who registered it may change it
         return Response(self.get_serializer(enterprise).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=EnterpriseWriteSerializer, responses=EnterpriseSerializer)
     def update(self, request, *args, **kwargs):
         enterprise = self.get_object()
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         enterprise = services.enterprise_update(
             actor=request.user,
             enterprise=enterprise,
             data=data,
-            expected_version=_version(data.pop("version", None)),
+            expected_version=edited_version(data.pop("version", None)),
         )
         enterprise.contact_visible = True  # who changed it may change it
         return Response(self.get_serializer(enterprise).data)
@@ -125,7 +123,7 @@ class EnterpriseViewSet(ScopedServiceViewSet):
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser], url_path="import")
     def import_file(self, request, *args, **kwargs):
         # Refuse an oversized upload from its declared length, before the body is received and parsed.
-        tabular.refuse_if_too_large(_declared_length(request) - MULTIPART_OVERHEAD)
+        tabular.refuse_if_too_large(declared_length(request) - MULTIPART_OVERHEAD)
         upload = request.FILES.get("file")
         if upload is None:
             raise ServiceError(ErrorCode.INVALID, _("No file was sent."), {"file": [_("This field is required.")]})
@@ -135,39 +133,6 @@ class EnterpriseViewSet(ScopedServiceViewSet):
 
 
 # Room for the multipart boundaries and part headers around an uploaded file.
-MULTIPART_OVERHEAD = 64 * 1024
-
-
-def _declared_length(request) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
-
-
-def _plain(data) -> dict:
-    """Request data as a plain dict of single values; anything but an object is refused."""
-    if hasattr(data, "dict"):
-        return data.dict()
-    if not isinstance(data, dict):
-        raise ServiceError(ErrorCode.INVALID, _("The request body must be an object of field values."))
-    return dict(data)
-
-
-def _version(value) -> int | None:
-    """The version the client edited, if it sent one."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        value = "x"
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ServiceError(
-            ErrorCode.INVALID, _("Some values are not valid."), {"version": [_("must be a whole number")]}
-        ) from None
-
-
 class SupplyLinkSerializer(serializers.ModelSerializer):
     class Meta:
         model = SupplyLink
@@ -207,7 +172,7 @@ class SupplyLinkViewSet(
 
     @extend_schema(request=SupplyLinkWriteSerializer, responses={201: SupplyLinkSerializer})
     def create(self, request, *args, **kwargs):
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         if data.get("enterprise") in (None, ""):
             raise ServiceError(
                 ErrorCode.INVALID, _("Some values are not valid."), {"enterprise": [_("This field is required.")]}

@@ -45,7 +45,3 @@ class SupplyLinkForm(forms.ModelForm):
     class Meta:
         model = SupplyLink
         fields = ["direction", "partner_name", "partner_credit_code", "partner_region", "is_key", "note"]
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(label=_("File (.xlsx or .csv)"))

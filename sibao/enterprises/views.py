@@ -10,11 +10,11 @@ from django.views.decorators.http import require_POST
 from sibao.accounts.roles import Action
 from sibao.core import tabular
 from sibao.core.errors import ServiceError
-from sibao.core.forms import service_error_text, show_service_error
+from sibao.core.forms import ImportForm, service_error_text, show_service_error
 from sibao.core.views import CSV, XLSX, ScopedDetailView, ScopedListView, file_response
 from sibao.enterprises import exports, selectors, services
 from sibao.enterprises.filters import EnterpriseFilter
-from sibao.enterprises.forms import EnterpriseForm, ImportForm, SupplyLinkForm
+from sibao.enterprises.forms import EnterpriseForm, SupplyLinkForm
 from sibao.enterprises.models import Enterprise, SupplyLink
 from sibao.enterprises.rules import enterprise_columns
 from sibao.regions.models import Region

@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from sibao.accounts.roles import Action
-from sibao.core.api import ScopedServiceViewSet, ScopedViewSetMixin
+from sibao.core.api import ScopedServiceViewSet, ScopedViewSetMixin, edited_version, plain_fields
 from sibao.core.errors import ErrorCode, ServiceError
 from sibao.enterprises.models import Enterprise
 from sibao.regions.scoping import get_visible_or_404
@@ -47,29 +47,6 @@ from sibao.whitelist.models import (
 
 def _invalid(field: str, message: str) -> ServiceError:
     return ServiceError(ErrorCode.INVALID, _("Some values are not valid."), {field: [message]})
-
-
-def _plain(data) -> dict:
-    """Request data as a plain dict (one value per key); anything but an object is refused."""
-    if hasattr(data, "dict"):
-        return data.dict()
-    if not isinstance(data, dict):
-        raise ServiceError(ErrorCode.INVALID, _("The request body must be an object of field values."))
-    return dict(data)
-
-
-def _version(value, *, required: bool = False) -> int | None:
-    """The version the client read; a write that detects conflicts needs it."""
-    if value is None or value == "":
-        if required:
-            raise _invalid("version", _("Send the version you read."))
-        return None
-    if isinstance(value, bool):
-        raise _invalid("version", _("must be a whole number"))
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise _invalid("version", _("must be a whole number")) from None
 
 
 def _date(value, field: str, *, required: bool = True):
@@ -501,24 +478,24 @@ class EntryViewSet(ActionScopeMixin, ScopedViewSetMixin, viewsets.ReadOnlyModelV
     @extend_schema(request=RenewRequest, responses=EntrySerializer)
     @action(detail=True, methods=["post"])
     def renew(self, request, *args, **kwargs):
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         entry = services.entry_renew(
             actor=request.user,
             entry=self.get_object(),
             valid_to=_date(data.get("valid_to"), "valid_to"),
-            expected_version=_version(data.get("version"), required=True),
+            expected_version=edited_version(data.get("version"), required=True),
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=entry.pk)).data)
 
     @extend_schema(request=ClearReviewRequest, responses=EntrySerializer)
     @action(detail=True, methods=["post"], url_path="clear-review")
     def clear_review(self, request, *args, **kwargs):
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         entry = services.entry_review_clear(
             actor=request.user,
             entry=self.get_object(),
             note=data.get("note", ""),
-            expected_version=_version(data.get("version"), required=True),
+            expected_version=edited_version(data.get("version"), required=True),
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=entry.pk)).data)
 
@@ -568,7 +545,7 @@ class ApplicationViewSet(ActionScopeMixin, ScopedServiceViewSet):
             actor=request.user,
             application=self.get_object(),
             decisions=_decisions(data.get("decisions") or {}),
-            expected_version=_version(data.get("version"), required=True),
+            expected_version=edited_version(data.get("version"), required=True),
         )
         return self._answer(application)
 
@@ -581,19 +558,19 @@ class ApplicationViewSet(ActionScopeMixin, ScopedServiceViewSet):
             application=self.get_object(),
             documents=_documents(request),
             note=data.get("note"),
-            expected_version=_version(data.get("version"), required=True),
+            expected_version=edited_version(data.get("version"), required=True),
         )
         return self._answer(application)
 
     @extend_schema(request=WithdrawRequest, responses=ApplicationSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, *args, **kwargs):
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         application = services.application_withdraw(
             actor=request.user,
             application=self.get_object(),
             reason=data.get("reason", ""),
-            expected_version=_version(data.get("version"), required=True),
+            expected_version=edited_version(data.get("version"), required=True),
         )
         return self._answer(application)
 
@@ -626,7 +603,7 @@ class CriteriaSetViewSet(ActionScopeMixin, ScopedServiceViewSet):
 
     @extend_schema(request=CriteriaSetRequest, responses={201: CriteriaSetSerializer})
     def create(self, request, *args, **kwargs):
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         based_on = None
         if data.get("based_on") not in (None, ""):
             based_on = get_visible_or_404(CriteriaSet, request.user, Action.REVIEW, pk=data["based_on"])
@@ -643,7 +620,7 @@ class CriteriaSetViewSet(ActionScopeMixin, ScopedServiceViewSet):
     @extend_schema(request=CriterionRequest, responses={201: CriteriaSetSerializer})
     @action(detail=True, methods=["post"], url_path="criteria")
     def add_criterion(self, request, *args, **kwargs):
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         criteria_set = self.get_object()
         services.criterion_add(
             actor=request.user,
@@ -670,7 +647,7 @@ class CriteriaSetViewSet(ActionScopeMixin, ScopedServiceViewSet):
     @extend_schema(request=PublishRequest, responses=CriteriaSetSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request, *args, **kwargs):
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         criteria_set = services.criteria_set_publish(
             actor=request.user,
             criteria_set=self.get_object(),
@@ -692,7 +669,7 @@ class SpotCheckViewSet(ScopedServiceViewSet):
 
     @extend_schema(request=SpotCheckRequest, responses={201: SpotCheckOutcomeSerializer})
     def create(self, request, *args, **kwargs):
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         enterprise = get_visible_or_404(Enterprise, request.user, pk=_required_id(data, "enterprise"))
         if data.get("passed") in (None, ""):
             raise _invalid("passed", _("This field is required."))
@@ -727,7 +704,7 @@ class BreakerCaseViewSet(ActionScopeMixin, ScopedViewSetMixin, viewsets.ReadOnly
     @extend_schema(request=NoteRequest, responses=BreakerCaseSerializer)
     @action(detail=True, methods=["post"])
     def rectified(self, request, *args, **kwargs):
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         case = breaker.breaker_rectified(actor=request.user, case=self.get_object(), note=str(data.get("note") or ""))
         return Response(self.get_serializer(self.get_queryset().get(pk=case.pk)).data)
 
@@ -751,7 +728,7 @@ class JointDecisionViewSet(ActionScopeMixin, ScopedServiceViewSet):
 
     @extend_schema(request=ProposeRequest, responses={201: JointDecisionSerializer})
     def create(self, request, *args, **kwargs):
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         entry = get_visible_or_404(Entry, request.user, pk=_required_id(data, "entry"))
         case = None
         if data.get("breaker_case") not in (None, ""):
@@ -769,25 +746,25 @@ class JointDecisionViewSet(ActionScopeMixin, ScopedServiceViewSet):
     @extend_schema(request=SideRequest, responses=JointDecisionSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, *args, **kwargs):
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         decision = breaker.joint_decision_approve(
             actor=request.user,
             decision=self.get_object(),
             side=str(data.get("side") or ""),
-            expected_version=_version(data.get("version"), required=True),
+            expected_version=edited_version(data.get("version"), required=True),
         )
         return self._answer(decision)
 
     @extend_schema(request=RejectRequest, responses=JointDecisionSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, *args, **kwargs):
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         decision = breaker.joint_decision_reject(
             actor=request.user,
             decision=self.get_object(),
             side=str(data.get("side") or ""),
             reason=str(data.get("reason") or ""),
-            expected_version=_version(data.get("version"), required=True),
+            expected_version=edited_version(data.get("version"), required=True),
         )
         return self._answer(decision)
 

@@ -10,9 +10,15 @@ from rest_framework.response import Response
 
 from sibao.accounts.roles import Action
 from sibao.core import tabular
-from sibao.core.api import ScopedServiceViewSet
+from sibao.core.api import (
+    MULTIPART_OVERHEAD,
+    ImportResultSerializer,
+    ScopedServiceViewSet,
+    declared_length,
+    edited_version,
+    plain_fields,
+)
 from sibao.core.errors import ErrorCode, ServiceError
-from sibao.enterprises.api import MULTIPART_OVERHEAD, ImportResultSerializer, _declared_length, _plain, _version
 from sibao.enterprises.models import Enterprise
 from sibao.prevention.forms import StaffFilter
 from sibao.prevention.models import StaffMember
@@ -105,7 +111,7 @@ class StaffViewSet(ScopedServiceViewSet):
 
     @extend_schema(request=StaffWriteSerializer, responses={201: StaffSerializer})
     def create(self, request, *args, **kwargs):
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         enterprise = _kept_enterprise(request, data.pop("enterprise", None))
         member = services.staff_create(actor=request.user, enterprise=enterprise, data=data)
         return Response(self.get_serializer(member).data, status=status.HTTP_201_CREATED)
@@ -113,9 +119,9 @@ class StaffViewSet(ScopedServiceViewSet):
     @extend_schema(request=StaffWriteSerializer, responses=StaffSerializer)
     def update(self, request, *args, **kwargs):
         member = self.get_object()
-        data = _plain(request.data)
+        data = plain_fields(request.data)
         data.pop("enterprise", None)
-        version = _version(data.pop("version", None))
+        version = edited_version(data.pop("version", None))
         member = services.staff_update(actor=request.user, staff=member, data=data, expected_version=version)
         return Response(self.get_serializer(member).data)
 
@@ -131,7 +137,7 @@ class StaffViewSet(ScopedServiceViewSet):
     @extend_schema(request=LeaveRequest, responses=StaffSerializer)
     @action(detail=True, methods=["post"])
     def leave(self, request, *args, **kwargs):
-        serializer = LeaveRequest(data=_plain(request.data))
+        serializer = LeaveRequest(data=plain_fields(request.data))
         if not serializer.is_valid():
             raise ServiceError(ErrorCode.INVALID, _("Some values are not valid."), serializer.errors)
         member = services.staff_leave(
@@ -151,7 +157,7 @@ class StaffViewSet(ScopedServiceViewSet):
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser], url_path="import")
     def import_file(self, request, *args, **kwargs):
         """Import an enterprise's roster from csv/xlsx: every row stored or reported."""
-        tabular.refuse_if_too_large(_declared_length(request) - MULTIPART_OVERHEAD)
+        tabular.refuse_if_too_large(declared_length(request) - MULTIPART_OVERHEAD)
         enterprise = _kept_enterprise(request, request.data.get("enterprise"))
         upload = _required_file(request)
         batch = services.staff_import(actor=request.user, enterprise=enterprise, upload=upload)
@@ -198,7 +204,7 @@ class TestResultViewSet(viewsets.ViewSet):
     @extend_schema(request=TestResultRow(many=True), responses={201: TestIngestResult})
     def create(self, request, *args, **kwargs):
         if request.content_type.startswith("multipart/"):
-            tabular.refuse_if_too_large(_declared_length(request) - MULTIPART_OVERHEAD)
+            tabular.refuse_if_too_large(declared_length(request) - MULTIPART_OVERHEAD)
             batch = tests.test_results_ingest(actor=request.user, upload=_required_file(request))
         else:
             batch = tests.test_results_ingest(actor=request.user, rows=request.data)

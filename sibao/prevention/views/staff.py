@@ -22,9 +22,8 @@ from sibao.accounts.roles import Action
 from sibao.core import tabular
 from sibao.core.clock import now
 from sibao.core.errors import ServiceError
-from sibao.core.forms import service_error_text, show_service_error
+from sibao.core.forms import ImportForm, service_error_text, show_service_error
 from sibao.core.views import XLSX, ScopedListView, file_response
-from sibao.enterprises.forms import ImportForm
 from sibao.enterprises.models import Enterprise
 from sibao.prevention.cycles import cycles_at
 from sibao.prevention.forms import CredentialForm, RosterFilter, StaffForm
