@@ -28,7 +28,9 @@ from sibao.core.masking import mask_id_number
 from sibao.core.models import ImportBatch
 from sibao.core.personal import encrypt, lookup_hasher
 from sibao.demo import data
-from sibao.demo.whitelist import _Clock, pdf_bytes
+from sibao.demo.clock import PastClock
+from sibao.demo.documents import pdf_bytes
+from sibao.demo.people import person_name
 from sibao.enterprises.models import Enterprise, EnterpriseKind
 from sibao.prevention.models import (
     Alert,
@@ -87,11 +89,9 @@ class _People:
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.taken: set[str] = set()
-        self.surnames, self.weights = zip(*data.SURNAMES, strict=True)
 
     def name(self) -> str:
-        given = "".join(self.rng.choice(data.GIVEN_CHARS) for _ in range(2 if self.rng.random() < 0.72 else 1))
-        return self.rng.choices(self.surnames, self.weights)[0] + given
+        return person_name(self.rng)
 
     def phone(self) -> str:
         return self.rng.choice(data.MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
@@ -340,7 +340,7 @@ def _mode_story(firms: list[_Firm]) -> int:
     if street is None:
         return 0
     actor = User.objects.get(username="gc_prevention")
-    with _Clock().running() as clock:
+    with PastClock().running() as clock:
         clock.set(-12, 21 * 60 + 40)
         mode_switch_apply(
             actor=actor,

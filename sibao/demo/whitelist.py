@@ -18,7 +18,6 @@ one `random.Random`; the same seed gives the same applications, entries and case
 names are random, as for any upload).
 """
 
-import contextlib
 import datetime as dt
 import hashlib
 import random
@@ -37,6 +36,9 @@ from sibao.core.clock import today
 from sibao.core.errors import ServiceError
 from sibao.core.tabular import write_xlsx
 from sibao.demo import data
+from sibao.demo.clock import PastClock
+from sibao.demo.documents import pdf_bytes
+from sibao.demo.people import person_name
 from sibao.enterprises.models import Enterprise, EnterpriseKind, LinkDirection, SupplyLink
 from sibao.enterprises.services import enterprise_update
 from sibao.regions.models import Parameter
@@ -213,86 +215,15 @@ PASSED_FINDINGS = "防控措施落实到位：场所码、核酸检测、闭环�
 # --- documents -----------------------------------------------------------------------------------------------
 
 
-def _pdf_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-
-def pdf_bytes(lines: list[str]) -> bytes:
-    """A small, valid one-page PDF showing `lines` (ASCII) in Helvetica."""
-    body = "BT /F1 12 Tf 16 TL 56 786 Td " + " ".join(f"({_pdf_text(line)}) '" for line in lines) + " ET"
-    stream = body.encode("ascii", "replace")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
-        b"/Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, obj)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
-def _person(rng: random.Random) -> str:
-    surnames, weights = zip(*data.SURNAMES, strict=True)
-    given = "".join(rng.choice(data.GIVEN_CHARS) for _ in range(2 if rng.random() < 0.72 else 1))
-    return rng.choices(surnames, weights)[0] + given
-
-
 def staff_list_xlsx(firm: Enterprise) -> bytes:
     """A staff list (员工花名册) of the firm: invented people, at most 40 rows, the same for the same firm."""
     rng = random.Random(f"staff:{firm.credit_code}")
     posts = ("生产一线", "生产一线", "生产一线", "仓储物流", "质检", "设备维护", "行政后勤", "食堂", "安保")
     rows = [
-        [n, _person(rng), rng.choice(posts), "厂区宿舍" if rng.random() < 0.4 else "本辖区", "每日", "是"]
+        [n, person_name(rng), rng.choice(posts), "厂区宿舍" if rng.random() < 0.4 else "本辖区", "每日", "是"]
         for n in range(1, min(firm.headcount, 40) + 1)
     ]
     return write_xlsx(["序号", "姓名", "岗位", "居住地", "健康监测", "应急状态在岗"], rows, sheet="员工花名册")
-
-
-# --- the clock ----------------------------------------------------------------------------------------------
-
-
-class _Clock:
-    """Simulated days in the past: `timezone.now()` returns a moment of that day, a second later at each call."""
-
-    def __init__(self):
-        self._moment: dt.datetime | None = None
-        self._real = timezone.now
-
-    def now(self) -> dt.datetime:
-        if self._moment is None:
-            return self._real()
-        self._moment += dt.timedelta(seconds=1)
-        return self._moment
-
-    def set(self, offset: int, minutes: int) -> None:
-        """The moment `minutes` after midnight on day today+`offset`; offset 0 is the real now."""
-        if offset >= 0:
-            self._moment = None
-            return
-        day = self._today + dt.timedelta(days=offset)
-        local = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minutes)
-        self._moment = timezone.make_aware(local).astimezone(dt.UTC)
-
-    @contextlib.contextmanager
-    def running(self):
-        """Stand in for `django.utils.timezone.now` (so for `sibao.core.clock`) until the block ends."""
-        self._today = timezone.localdate()
-        timezone.now = self.now
-        try:
-            yield self
-        finally:
-            timezone.now = self._real
-            self._moment = None
 
 
 @dataclass
@@ -313,7 +244,7 @@ class _Timeline:
             raise ValueError("the demo's story happens before today")
         self.actions.append(_Action(day, len(self.actions), call, args, kwargs))
 
-    def play(self, clock: _Clock) -> None:
+    def play(self, clock: PastClock) -> None:
         """Run every action on its day, the nightly jobs before them, the coverage snapshot after them."""
         by_day = defaultdict(list)
         for action in self.actions:
@@ -1028,7 +959,7 @@ def seed_whitelist(firms: list[Enterprise], jurisdictions: list[str]) -> Whiteli
     """
     story = _Story(firms, jurisdictions)
     story.write()
-    with translation.override(settings.LANGUAGE_CODE), _Clock().running() as clock:
+    with translation.override(settings.LANGUAGE_CODE), PastClock().running() as clock:
         try:
             story.timeline.play(clock)
         except ServiceError as exc:

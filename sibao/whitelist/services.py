@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import uuid
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -29,6 +28,7 @@ from sibao.accounts.roles import Action
 from sibao.audit.services import event_record
 from sibao.core.choices import Sector
 from sibao.core.clock import now, today
+from sibao.core.documents import content_kind
 from sibao.core.errors import ErrorCode, ServiceError
 from sibao.core.notifications import notify
 from sibao.enterprises.models import Enterprise
@@ -469,33 +469,6 @@ def _max_document_bytes() -> int:
     return int(getattr(settings, "SIBAO_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024))
 
 
-def _sniff(upload) -> str | None:
-    """What the file's bytes say it is: pdf, jpeg, png, docx, xlsx, or None."""
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(upload) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError):
-            return None
-        finally:
-            upload.seek(0)
-        if "[Content_Types].xml" in names:
-            if "word/document.xml" in names:
-                return "docx"
-            if "xl/workbook.xml" in names:
-                return "xlsx"
-    return None
-
-
 @dataclass
 class _Checked:
     """A document that passed the checks, ready to store."""
@@ -539,7 +512,7 @@ def _check_documents(documents: Iterable, *, required: set[str], present: set[st
             if worst != ErrorCode.UNSUPPORTED_FILE:
                 worst = ErrorCode.FILE_TOO_LARGE
             continue
-        if size == 0 or _sniff(upload) != _EXTENSIONS[extension]:
+        if size == 0 or content_kind(upload) != _EXTENSIONS[extension]:
             problems.append(
                 _("%(file)s is not a valid %(kind)s file (its content does not match its name).")
                 % {"file": label, "kind": extension.upper()}

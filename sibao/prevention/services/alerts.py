@@ -41,13 +41,16 @@ class Cause:
 
 
 def _unresolved_keys(causes: list[Cause]) -> set[tuple[int, str, str]]:
+    """(enterprise, cause, subject) of the unresolved alerts these causes could repeat, in one read.
+
+    Unresolved alerts are few beside the causes a full refresh finds, so a large batch reads every unresolved
+    alert of its kinds; a small one (an ingest's positives) only its enterprises'.
+    """
+    unresolved = Alert.objects.filter(cause__in={c.cause for c in causes}).exclude(status=AlertStatus.RESOLVED)
     enterprise_ids = {c.enterprise_id for c in causes}
-    keys = set()
-    ids = sorted(enterprise_ids)
-    for start in range(0, len(ids), 5000):
-        rows = Alert.objects.filter(enterprise_id__in=ids[start : start + 5000]).exclude(status=AlertStatus.RESOLVED)
-        keys.update(rows.values_list("enterprise_id", "cause", "subject"))
-    return keys
+    if len(enterprise_ids) <= 1000:
+        unresolved = unresolved.filter(enterprise_id__in=enterprise_ids)
+    return set(unresolved.values_list("enterprise_id", "cause", "subject"))
 
 
 def alerts_raise(causes: Iterable[Cause]) -> list[Alert]:
@@ -59,8 +62,10 @@ def alerts_raise(causes: Iterable[Cause]) -> list[Alert]:
     wanted = {(c.enterprise_id, c.cause, c.subject): c for c in causes}
     if not wanted:
         return []
-    unresolved = _unresolved_keys(list(wanted.values()))  # read once, not once per cause
+    unresolved = _unresolved_keys(list(wanted.values()))
     fresh = [c for key, c in wanted.items() if key not in unresolved]
+    if not fresh:
+        return []
     at = now()
     alerts = [
         Alert(
@@ -77,7 +82,7 @@ def alerts_raise(causes: Iterable[Cause]) -> list[Alert]:
         # A concurrent raise of the same cause loses quietly: the alert it wanted exists.
         Alert.objects.bulk_create(alerts, ignore_conflicts=True, batch_size=500)
         created = list(
-            Alert.objects.filter(raised_at=at, enterprise_id__in={a.enterprise_id for a in alerts})
+            Alert.objects.filter(raised_at=at, cause__in={a.cause for a in alerts})
             .select_related("enterprise", "staff")
             .order_by("id")
         )

@@ -22,7 +22,7 @@ from sibao.core.clock import now
 from sibao.enterprises.models import Enterprise
 from sibao.prevention import selectors
 from sibao.prevention.cycles import cycles_by_region
-from sibao.prevention.models import Alert, AlertCause, AlertStatus, ComplianceDay
+from sibao.prevention.models import AlertCause, ComplianceDay
 from sibao.prevention.rules import Cycles, static_period_overdue
 from sibao.prevention.services.alerts import Cause, alerts_raise
 from sibao.regions.parameters import parameter_values
@@ -68,7 +68,7 @@ def compliance_refresh_report(*, enterprise_ids=None) -> Refreshed:
         rows += counted
     _store(rows, groups, places, day, at, whole=whole)
     causes = _low_compliance(rows, day) + _static_overdue(recent, at)
-    raised = alerts_raise(_not_alerted(causes))
+    raised = alerts_raise(causes)
     return Refreshed(
         enterprises=len(rows),
         staff=sum(r[3] for r in rows),
@@ -144,20 +144,6 @@ def _store(rows: list[tuple], groups: dict, places: dict, day: dt.date, at: dt.d
             earlier = earlier.filter(enterprise_id__in=selectors.id_set(places))
         earlier.delete()  # one DELETE: nothing refers to these rows and no signal listens
         insert_copies(template, names, stored)
-
-
-def _not_alerted(causes: list[Cause]) -> list[Cause]:
-    """The causes with no unresolved alert yet (one read of the unresolved alerts of these causes, whereas
-    `alerts_raise` asks per enterprise: after the first refresh of a day, nearly every cause has its alert)."""
-    kinds = {c.cause for c in causes}
-    if not kinds:
-        return []
-    open_keys = set(
-        Alert.objects.filter(cause__in=kinds)
-        .exclude(status=AlertStatus.RESOLVED)
-        .values_list("enterprise_id", "cause", "subject")
-    )
-    return [c for c in causes if (c.enterprise_id, c.cause, c.subject) not in open_keys]
 
 
 def _low_compliance(rows: list[tuple], day: dt.date) -> list[Cause]:

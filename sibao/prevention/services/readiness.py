@@ -4,7 +4,6 @@ What the plan still lacks is computed, not stored: `selectors.readiness_by_enter
 `rules.readiness_gaps` to the plan, the roster and the jurisdiction's observation ratio.
 """
 
-import zipfile
 from collections.abc import Mapping
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from sibao.accounts.roles import Action
 from sibao.audit.services import diff, event_record, snapshot
+from sibao.core.documents import content_kind
 from sibao.core.errors import ErrorCode, ServiceError
 from sibao.enterprises.models import Enterprise
 from sibao.prevention.models import ClosedLoopPlan
@@ -22,12 +22,6 @@ PLAN_FIELDS = ("lodging", "lodging_beds", "receiving_point", "observation_places
 _NUMBERS = ("lodging_beds", "observation_places")
 # Accepted extensions and what the file's first bytes must say it is.
 DOCUMENT_KINDS = {"pdf": "pdf", "doc": "ole", "docx": "docx", "jpg": "jpeg", "jpeg": "jpeg", "png": "png"}
-_MAGIC = {
-    b"%PDF-": "pdf",
-    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "ole",
-    b"\xff\xd8\xff": "jpeg",
-    b"\x89PNG\r\n\x1a\n": "png",
-}
 
 
 def closed_loop_plan_update(*, actor, enterprise: Enterprise, data: Mapping, document=None) -> ClosedLoopPlan:
@@ -103,7 +97,7 @@ def _check_document(upload) -> None:
     limit = _max_bytes()
     if (upload.size or 0) > limit:
         raise _refused(ErrorCode.FILE_TOO_LARGE, _("The file is larger than %(mb)d MB.") % {"mb": limit // 2**20})
-    if not upload.size or document_kind(upload) != DOCUMENT_KINDS[extension]:
+    if not upload.size or content_kind(upload) != DOCUMENT_KINDS[extension]:
         raise _refused(
             ErrorCode.UNSUPPORTED_FILE,
             _("This is not a valid %(kind)s file (its content does not match its name).") % {"kind": extension.upper()},
@@ -112,23 +106,3 @@ def _check_document(upload) -> None:
 
 def _refused(code: ErrorCode, message: str) -> ServiceError:
     return ServiceError(code, message, {"plan_document": [message]})
-
-
-def document_kind(upload) -> str | None:
-    """What the file's bytes say it is: pdf, ole (a legacy Office file), jpeg, png, docx, or None."""
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    for magic, kind in _MAGIC.items():
-        if head.startswith(magic):
-            return kind
-    if not head.startswith(b"PK\x03\x04"):
-        return None
-    try:
-        with zipfile.ZipFile(upload) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return None
-    finally:
-        upload.seek(0)
-    return "docx" if {"[Content_Types].xml", "word/document.xml"} <= names else None
